@@ -1,0 +1,1 @@
+"""M5 Monitor application code, shipped with the Chalice app."""

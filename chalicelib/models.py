@@ -1,0 +1,191 @@
+"""PynamoDB models: the single definition of every table, used by the code, by the
+local run and tests to create tables, and by infra/ to generate the stack.
+
+Access patterns (no request path ever Scans):
+- a school's configuration: GetItem on School by slug;
+- a school's reports by date: Query Report on school_id, range on report_id, whose
+  prefix is the UTC receive time, so id order is time order;
+- reports touching one group (or later one pupil): Query ReportIndex on
+  "<school>#group#<group>" for report ids, then BatchGet;
+- a report from its receipt code or its idempotency key: GetItem on ReportIndex.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.models import Model
+
+from chalicelib.config import settings
+
+
+def _meta(name: str) -> type:
+    class Meta:
+        table_name = settings.table_name(name)
+        region = settings.region
+        host = settings.endpoint_url
+        billing_mode = "PAY_PER_REQUEST"
+        max_retry_attempts = 3
+
+    return Meta
+
+
+class Label(MapAttribute[str, Any]):
+    nl = UnicodeAttribute()
+    en = UnicodeAttribute()
+
+
+class Group(MapAttribute[str, Any]):
+    """A group (groep 5, 1/2b) in primary or a class (H2b) in secondary."""
+
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+
+
+class Place(MapAttribute[str, Any]):
+    id = UnicodeAttribute()
+    label = Label()
+
+
+class Category(MapAttribute[str, Any]):
+    id = UnicodeAttribute()
+    label = Label()
+    # A report in an urgent category alerts the coordinator at once, like "danger now".
+    urgent = BooleanAttribute(default=False)
+
+
+class School(Model):
+    Meta = _meta("schools")
+
+    school_id = UnicodeAttribute(hash_key=True)  # the slug: stable, in public URLs
+    name = UnicodeAttribute()
+    kind = UnicodeAttribute()  # "primary" | "secondary"
+    region = UnicodeAttribute()
+    languages = ListAttribute(of=UnicodeAttribute, default=lambda: ["nl", "en"])
+    groups = ListAttribute(of=Group, default=list)
+    locations = ListAttribute(of=Place, default=list)
+    categories = ListAttribute(of=Category, default=list)
+    quick_exit_url = UnicodeAttribute(default="https://www.knmi.nl/nederland-nu/weer")
+    active = BooleanAttribute(default=True)
+
+
+class StaffMember(Model):
+    Meta = _meta("staff")
+
+    school_id = UnicodeAttribute(hash_key=True)
+    staff_id = UnicodeAttribute(range_key=True)
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    roles = ListAttribute(of=UnicodeAttribute, default=list)
+    groups = ListAttribute(of=UnicodeAttribute, default=list)
+    language = UnicodeAttribute(default="nl")
+    active = BooleanAttribute(default=True)
+
+
+class Contact(MapAttribute[str, Any]):
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+
+
+class Person(MapAttribute[str, Any]):
+    """Someone named in a report, as the reporter wrote it."""
+
+    role = UnicodeAttribute()  # "hurt" | "did_it"
+    name = UnicodeAttribute()
+    group = UnicodeAttribute(null=True)
+
+
+class Report(Model):
+    """A report exactly as submitted. Staff never edit these answers."""
+
+    Meta = _meta("reports")
+
+    school_id = UnicodeAttribute(hash_key=True)
+    report_id = UnicodeAttribute(range_key=True)  # "<UTC yyyymmddHHMMSSffffff>-<rand>"
+    received_at = UTCDateTimeAttribute()
+    received_week = UnicodeAttribute()  # ISO week in Europe/Amsterdam, "2026-W49"
+    language = UnicodeAttribute()
+    reporter_role = UnicodeAttribute()
+    anonymous = BooleanAttribute()
+    contact = Contact(null=True)
+    categories = ListAttribute(of=UnicodeAttribute)
+    description = UnicodeAttribute()
+    hurt_self = BooleanAttribute(default=False)
+    did_it_unknown = BooleanAttribute(default=False)
+    persons = ListAttribute(of=Person, default=list)
+    groups = ListAttribute(of=UnicodeAttribute, default=list)
+    location = UnicodeAttribute()
+    location_note = UnicodeAttribute(null=True)
+    occurred_on = UnicodeAttribute()  # local date, "2026-12-01"
+    part_of_day = UnicodeAttribute()
+    frequency = UnicodeAttribute()
+    told = ListAttribute(of=UnicodeAttribute, default=list)
+    witnesses = UnicodeAttribute(null=True)
+    danger_now = UnicodeAttribute()
+    urgent = BooleanAttribute(default=False)
+    status = UnicodeAttribute(default="new")
+    receipt_hash = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class ReportIndex(Model):
+    """Pointers to reports, written in the same transaction as the report.
+
+    scope "<school>#group#<group>", sort = report id: reports touching a group.
+    scope "<school>#receipt#<hash>", sort "receipt": the report of a receipt code.
+    scope "<school>#intake#<hash>", sort "intake": the report of an idempotency key.
+    """
+
+    Meta = _meta("report-index")
+
+    scope = UnicodeAttribute(hash_key=True)
+    sort = UnicodeAttribute(range_key=True)
+    report_id = UnicodeAttribute()
+
+
+class RateCounter(Model):
+    """Fixed-window request counters; keys hold only hashes, never addresses."""
+
+    Meta = _meta("rate-limits")
+
+    bucket = UnicodeAttribute(hash_key=True)
+    count = NumberAttribute(default=0)
+    expires = TTLAttribute()
+
+
+class IdempotencyRecord(Model):
+    """The table Powertools' idempotency utility writes; defined here so the local
+    run, the tests and the stack create it from one definition."""
+
+    Meta = _meta("idempotency")
+
+    id = UnicodeAttribute(hash_key=True)
+    expiration = TTLAttribute(null=True)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    School,
+    StaffMember,
+    Report,
+    ReportIndex,
+    RateCounter,
+    IdempotencyRecord,
+)
+
+
+def create_tables() -> None:
+    """Create every table that does not exist yet (local run and tests only)."""
+    for model in ALL_MODELS:
+        if not model.exists():
+            model.create_table(wait=True)

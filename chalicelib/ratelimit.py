@@ -1,0 +1,60 @@
+"""Fixed-window rate limits on report intake, per client and per school.
+
+A client is known only by a keyed hash of its network address, never the address.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from dataclasses import dataclass
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.errors import TooManyRequests
+from chalicelib.i18n import both
+from chalicelib.models import RateCounter
+from chalicelib.receipts import keyed_hash
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    count: int
+    window_seconds: int
+
+
+# A whole class behind one school network (30 pupils, each retrying once) must get
+# through; a script flooding the form from one address must not.
+PER_CLIENT = Limit("client", 60, 600)
+# Bounds what a distributed flood can store for one school.
+PER_SCHOOL = Limit("school", 600, 600)
+
+
+def _hit(limit: Limit, subject: str, now: float) -> None:
+    window = int(now // limit.window_seconds)
+    bucket = f"{limit.name}#{subject}#{window}"
+    try:
+        RateCounter(bucket).update(
+            actions=[
+                RateCounter.count.add(1),
+                RateCounter.expires.set(
+                    datetime.fromtimestamp((window + 2) * limit.window_seconds, UTC)
+                ),
+            ],
+            condition=RateCounter.count.does_not_exist() | (RateCounter.count < limit.count),
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        retry_after = (window + 1) * limit.window_seconds - int(now)
+        raise TooManyRequests(
+            both("Too many reports were sent just now. Please try again in a few minutes."),
+            retry_after=max(retry_after, 1),
+        ) from error
+
+
+def check_intake(school_id: str, client_address: str) -> None:
+    now = time.time()
+    _hit(PER_CLIENT, keyed_hash("client", client_address), now)
+    _hit(PER_SCHOOL, school_id, now)

@@ -1,0 +1,1 @@
+"""Local tooling: build steps, the one-command local stack and demo data."""

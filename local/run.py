@@ -1,0 +1,125 @@
+"""Run the whole product on this machine: `python -m local.run`.
+
+moto's server is the local AWS (DynamoDB, SES, Cognito) on loopback; the tables
+are created from the production models, demo schools are seeded, and one address
+serves the sample school site, the form and the API. Everything lives in memory
+and is made anew at each start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import sys
+
+from moto.server import ThreadedMotoServer
+
+DEMO_DOMAIN = "m5monitor.example"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_local_aws() -> str:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return f"http://{host}:{port}"
+
+
+def configure_environment(endpoint: str, base_url: str) -> None:
+    """Point the app at the local AWS. Must run before chalicelib is imported."""
+    os.environ.update(
+        {
+            "M5_STAGE": "local",
+            "M5_AWS_ENDPOINT_URL": endpoint,
+            "M5_PUBLIC_BASE_URL": base_url,
+            "M5_MAIL_FROM": f"meldingen@{DEMO_DOMAIN}",
+            "AWS_REGION": "eu-central-1",
+            "AWS_DEFAULT_REGION": "eu-central-1",
+            # moto accepts any credentials; these keep botocore from looking further.
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "POWERTOOLS_SERVICE_NAME": "m5-monitor",
+        }
+    )
+
+
+def create_staff_logins(staff: dict[str, list]) -> list[tuple[str, str, str]]:
+    """Demo staff as Cognito users in moto's user pool, with a known password."""
+    from chalicelib import aws
+    from local.seed import DEMO_PASSWORD
+
+    cognito = aws.client("cognito-idp")
+    pool = cognito.create_user_pool(PoolName="m5-local-staff")["UserPool"]["Id"]
+    cognito.create_user_pool_client(UserPoolId=pool, ClientName="m5-local-web")
+    logins = []
+    for school_id, members in staff.items():
+        for member in members:
+            cognito.admin_create_user(
+                UserPoolId=pool,
+                Username=member.email,
+                UserAttributes=[{"Name": "email", "Value": member.email}],
+                MessageAction="SUPPRESS",
+            )
+            cognito.admin_set_user_password(
+                UserPoolId=pool, Username=member.email, Password=DEMO_PASSWORD, Permanent=True
+            )
+            logins.append((school_id, "/".join(member.roles), member.email))
+    return logins
+
+
+def prepare(seed: bool = True) -> dict[str, list]:
+    from chalicelib import aws
+    from chalicelib.models import create_tables
+    from local.build import compile_translations
+    from local.seed import seed_demo
+
+    compile_translations()
+    create_tables()
+    aws.client("ses").verify_domain_identity(Domain=DEMO_DOMAIN)
+    return seed_demo() if seed else {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("M5_PORT", "8000")))
+    args = parser.parse_args(argv)
+    base_url = f"http://{args.host}:{args.port}"
+
+    # moto's server and the front both log every request through werkzeug.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    endpoint = start_local_aws()
+    configure_environment(endpoint, base_url)
+    staff = prepare()
+    logins = create_staff_logins(staff)
+
+    from werkzeug.serving import run_simple
+
+    from app import app
+    from local.front import Front
+    from local.seed import DEMO_PASSWORD
+
+    front = Front(app, list(staff), base_url)
+    print("M5 Monitor runs locally. Data lives in memory and is reseeded at each start.")
+    print(f"  Sample school site : {base_url}/demo/{next(iter(staff))}/")
+    for slug in staff:
+        print(f"  Report form        : {base_url}/s/{slug}/")
+    print(f"  API                : {base_url}/api/schools/<slug>/form")
+    print(f"  Local AWS (moto)   : {endpoint}")
+    print(f"  Demo staff logins (password {DEMO_PASSWORD}); the staff UI is not built yet:")
+    for school_id, roles, email in logins:
+        print(f"    {school_id:<20} {roles:<14} {email}")
+    print(f"READY {base_url}", flush=True)
+    run_simple(args.host, args.port, front, threaded=True, use_reloader=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

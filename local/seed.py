@@ -1,0 +1,185 @@
+"""Demo data: two made-up schools with staff and some weeks of reports.
+
+Names come from Faker's nl_NL locale; nothing here is real. Reports go through the
+same validation and storage code as the form, only with an earlier receive time.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from faker import Faker
+
+from chalicelib.models import Category, Group, Label, Place, School, StaffMember
+from chalicelib.reports import store_report
+from chalicelib.validation import validate_report
+from chalicelib.weeks import SCHOOL_TZ, now_utc
+
+CATEGORIES = [
+    ("pesten", "Pesten", "Bullying", False),
+    ("online_pesten", "Online pesten", "Online bullying", False),
+    ("uitschelden", "Uitschelden of kwetsen", "Name-calling or hurting words", False),
+    ("buitensluiten", "Buitensluiten", "Leaving someone out", False),
+    ("fysiek_geweld", "Slaan, schoppen of duwen", "Hitting, kicking or pushing", False),
+    ("bedreiging", "Bedreigen", "Threatening", False),
+    ("seksueel", "Seksueel grensoverschrijdend gedrag", "Unwanted sexual behaviour", False),
+    ("discriminatie", "Discriminatie", "Discrimination", False),
+    ("diefstal_vernieling", "Stelen of kapotmaken", "Stealing or breaking things", False),
+    ("wapenbezit", "Een wapen bij zich hebben", "Carrying a weapon", True),
+    ("anders", "Iets anders", "Something else", False),
+]
+
+PRIMARY_LOCATIONS = [
+    ("klas", "In de klas", "In the classroom"),
+    ("plein", "Op het schoolplein", "In the playground"),
+    ("gang", "In de gang", "In the hallway"),
+    ("gym", "Bij gym", "At PE"),
+    ("toilet", "Bij de wc", "At the toilets"),
+    ("onderweg", "Onderweg naar school of naar huis", "On the way to or from school"),
+    ("online", "Online (app, game, social media)", "Online (app, game, social media)"),
+    ("buiten_school", "Ergens anders buiten school", "Somewhere else outside school"),
+]
+
+SECONDARY_LOCATIONS = [
+    ("klas", "In het lokaal", "In the classroom"),
+    ("aula", "In de aula", "In the canteen hall"),
+    ("plein", "Op het plein", "In the schoolyard"),
+    ("gang", "In de gang", "In the hallway"),
+    ("gym", "Bij LO / in de kleedkamer", "At PE / in the changing room"),
+    ("toilet", "Bij de wc", "At the toilets"),
+    ("fietsenstalling", "In de fietsenstalling", "At the bike shed"),
+    ("onderweg", "Onderweg naar school of naar huis", "On the way to or from school"),
+    ("online", "Online (app, game, social media)", "Online (app, game, social media)"),
+    ("buiten_school", "Ergens anders buiten school", "Somewhere else outside school"),
+]
+
+PRIMARY_GROUPS = ["1/2a", "1/2b", "3", "4", "5", "6", "7", "8"]
+SECONDARY_GROUPS = ["B1a", "B1b", "H2a", "H2b", "V2a", "M3a", "H3b", "V4a", "H5a", "V6a"]
+
+DESCRIPTIONS = [
+    "In de pauze werd er steeds gelachen om hoe {name} praat.",
+    "{name} werd niet mee laten doen met voetbal en werd weggestuurd.",
+    "In de groepsapp zijn nare berichten gestuurd over {name}.",
+    "Bij de wc is {name} geduwd en tegen de muur gezet.",
+    "Na school werd {name} achterna gelopen en uitgescholden.",
+    "De jas van {name} is kapotgemaakt in de gang.",
+    "{name} wordt al een paar weken buitengesloten bij het spelen.",
+]
+
+DEMO_PASSWORD = "Demo-wachtwoord-2026!"  # local moto Cognito only
+
+
+@dataclass(frozen=True)
+class DemoSchool:
+    slug: str
+    name: str
+    kind: str
+    groups: list[str]
+    locations: list[tuple[str, str, str]]
+
+
+DEMO_SCHOOLS = [
+    DemoSchool("obs-de-regenboog", "OBS De Regenboog", "primary", PRIMARY_GROUPS, PRIMARY_LOCATIONS),
+    DemoSchool("het-baken-college", "Het Baken College", "secondary", SECONDARY_GROUPS, SECONDARY_LOCATIONS),
+]
+
+
+def group_id(name: str) -> str:
+    return "g-" + name.lower().replace("/", "-")
+
+
+def create_school(demo: DemoSchool, region: str = "eu-central-1") -> School:
+    school = School(
+        demo.slug,
+        name=demo.name,
+        kind=demo.kind,
+        region=region,
+        languages=["nl", "en"],
+        groups=[Group(id=group_id(g), name=(f"Groep {g}" if demo.kind == "primary" else g)) for g in demo.groups],
+        locations=[Place(id=i, label=Label(nl=nl, en=en)) for i, nl, en in demo.locations],
+        categories=[Category(id=i, label=Label(nl=nl, en=en), urgent=u) for i, nl, en, u in CATEGORIES],
+    )
+    school.save()
+    return school
+
+
+def create_staff(school: School, fake: Faker) -> list[StaffMember]:
+    groups = [g.id for g in school.groups]
+    domain = school.school_id.replace("-", "") + ".example"
+    people = [
+        ("coordinator", ["coordinator"], []),
+        ("directie", ["leadership"], []),
+        ("leerkracht", ["teacher"], groups[4:5]),
+        ("leerkracht2", ["teacher"], groups[6:8]),
+        ("beheer", ["administrator"], []),
+    ]
+    members = []
+    for login, roles, own_groups in people:
+        member = StaffMember(
+            school.school_id,
+            f"staff-{login}",
+            email=f"{login}@{domain}",
+            name=fake.name(),
+            roles=roles,
+            groups=own_groups,
+            language="nl",
+        )
+        member.save()
+        members.append(member)
+    return members
+
+
+def random_report(school: School, fake: Faker, rng: random.Random, day_offset: int) -> dict[str, object]:
+    groups = [g.id for g in school.groups]
+    victim = fake.first_name()
+    occurred = (now_utc() - timedelta(days=day_offset)).astimezone(SCHOOL_TZ).date()
+    anonymous = rng.random() < 0.6
+    return {
+        "language": "nl",
+        "reporter": {
+            "role": rng.choice(["pupil", "pupil", "parent", "staff", "other"]),
+            "anonymous": anonymous,
+            **({} if anonymous else {"name": fake.name(), "email": fake.email()}),
+        },
+        "categories": rng.sample([c.id for c in school.categories if not c.urgent], k=rng.choice([1, 1, 2])),
+        "description": rng.choice(DESCRIPTIONS).format(name=victim),
+        "hurt": {"self": False, "persons": [{"name": f"{victim} {fake.last_name()}", "group": rng.choice(groups)}]},
+        "did_it": {
+            "unknown": rng.random() < 0.2,
+            "persons": [{"name": fake.name(), "group": rng.choice(groups)} for _ in range(rng.choice([1, 1, 2]))],
+        },
+        "location": rng.choice([p.id for p in school.locations]),
+        "occurred_on": occurred.isoformat(),
+        "part_of_day": rng.choice(["morning", "break", "lunch", "lunch", "afternoon", "after_school"]),
+        "frequency": rng.choice(["once", "several", "ongoing"]),
+        "told": rng.sample(["teacher", "parent", "friend"], k=rng.choice([1, 2])),
+        "danger_now": "no",
+    }
+
+
+def seed_reports(school: School, fake: Faker, rng: random.Random, weeks: int, per_week: int) -> int:
+    stored = 0
+    for day_offset in range(weeks * 7, 0, -1):
+        if rng.random() > per_week / 7:
+            continue
+        report = validate_report(random_report(school, fake, rng, day_offset), school)
+        received = now_utc() - timedelta(days=day_offset - 1, hours=rng.randint(0, 8))
+        store_report(school, str(uuid.UUID(int=rng.getrandbits(128))), report, received=received)
+        stored += 1
+    return stored
+
+
+def seed_demo(weeks: int = 6, per_week: int = 5, seed: int = 5) -> dict[str, list[StaffMember]]:
+    """Create both demo schools with staff and reports; returns staff per school."""
+    fake = Faker("nl_NL")
+    fake.seed_instance(seed)
+    rng = random.Random(seed)
+    staff = {}
+    for demo in DEMO_SCHOOLS:
+        school = create_school(demo)
+        staff[school.school_id] = create_staff(school, fake)
+        seed_reports(school, fake, rng, weeks, per_week)
+    return staff
