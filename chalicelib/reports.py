@@ -221,3 +221,20 @@ def _recover_stored(school: School, key: str, error: Exception) -> dict[str, Any
         ) from missing
     logger.warning("idempotency store failed after report was stored", extra={"report_id": stored.report_id})
     return {"report_id": stored.report_id, "urgent": stored.urgent}
+
+
+def list_recent(school_id: str, limit: int = 50, before: str | None = None) -> list[Report]:
+    """A school's newest reports: one Query on the key, newest first, bounded by limit.
+
+    `before` is the report id to continue after (exclusive), for paging.
+    """
+    condition = Report.report_id < before if before else None
+    return list(
+        Report.query(
+            school_id,
+            range_key_condition=condition,
+            scan_index_forward=False,
+            limit=limit,
+            page_size=limit,
+        )
+    )
