@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Chalice, Response
+from chalice.app import Chalice, Request, Response
 
 from chalicelib import ratelimit, reports, schools
 from chalicelib.api import handles_errors, json_body, json_response
@@ -15,10 +15,19 @@ app = Chalice(app_name="m5-monitor")
 app.api.binary_types = []
 
 
+def current_request() -> Request:
+    request = app.current_request
+    if request is None:  # only outside a request, which no route ever is
+        raise RuntimeError("no current request")
+    return request
+
+
 @app.middleware("http")
 def correlate(event: Any, get_response: Any) -> Response:
     context = event.context or {}
-    request_id = context.get("requestId") or getattr(app.lambda_context, "aws_request_id", None)
+    request_id = context.get("requestId") or getattr(
+        app.lambda_context, "aws_request_id", None
+    )
     logger.set_correlation_id(request_id)
     try:
         return get_response(event)
@@ -30,13 +39,15 @@ def correlate(event: Any, get_response: Any) -> Response:
 @handles_errors
 def form_config(slug: str) -> Response:
     school = schools.get_school(slug)
-    return json_response(schools.form_config(school), headers={"Cache-Control": "max-age=60"})
+    return json_response(
+        schools.form_config(school), headers={"Cache-Control": "max-age=60"}
+    )
 
 
 @app.route("/schools/{slug}/reports", methods=["POST"], content_types=["*/*"])
 @handles_errors
 def submit_report(slug: str) -> Response:
-    request = app.current_request
+    request = current_request()
     school = schools.get_school(slug)
     payload = json_body(request)
     key = validate_idempotency_key(request.headers.get("idempotency-key"))

@@ -9,7 +9,13 @@ from typing import Any
 
 from chalice.app import Request, Response
 
-from chalicelib.errors import BadRequest, M5Error, PayloadTooLarge, TooManyRequests, UnsupportedMediaType
+from chalicelib.errors import (
+    BadRequest,
+    M5Error,
+    PayloadTooLarge,
+    TooManyRequests,
+    UnsupportedMediaType,
+)
 from chalicelib.i18n import both
 from chalicelib.obs import logger
 
@@ -24,11 +30,17 @@ BASE_HEADERS = {
 }
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     return Response(
         body=json.dumps(body, ensure_ascii=False),
         status_code=status,
-        headers={**BASE_HEADERS, "Content-Type": "application/json; charset=utf-8", **(headers or {})},
+        headers={
+            **BASE_HEADERS,
+            "Content-Type": "application/json; charset=utf-8",
+            **(headers or {}),
+        },
     )
 
 
@@ -41,16 +53,24 @@ def error_response(error: M5Error) -> Response:
 
 def json_body(request: Request) -> Any:
     """The request's JSON body, or a 415/413/400 with a message people understand."""
-    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    content_type = (
+        (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    )
     if content_type != "application/json":
         raise UnsupportedMediaType(both("Please send the report as JSON."))
     raw = request.raw_body or b""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
     if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(both("This report is too long to send. Please shorten it."))
+        raise PayloadTooLarge(
+            both("This report is too long to send. Please shorten it.")
+        )
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
-        raise BadRequest(both("The report could not be read. Please try again.")) from error
+        raise BadRequest(
+            both("The report could not be read. Please try again.")
+        ) from error
 
 
 def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -61,12 +81,19 @@ def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
         try:
             return view(*args, **kwargs)
         except M5Error as error:
-            logger.info("request refused", extra={"status": error.status, "error": error.code})
+            logger.info(
+                "request refused", extra={"status": error.status, "error": error.code}
+            )
             return error_response(error)
         except Exception:
             logger.exception("unhandled error")
             return json_response(
-                {"error": "internal_error", "message": both("Something went wrong on our side. Please try again.")},
+                {
+                    "error": "internal_error",
+                    "message": both(
+                        "Something went wrong on our side. Please try again."
+                    ),
+                },
                 500,
             )
 

@@ -43,7 +43,7 @@ def load_settings() -> Settings:
             raise RuntimeError("M5_SECRET_KEY must be set outside local stages")
         # A fixed key keeps local receipt codes stable across restarts; it is public,
         # which is why deployed stages refuse to start without their own key.
-        secret = "local-development-key-not-secret"
+        secret = "local-development-key-not-secret"  # noqa: S105
     return Settings(
         stage=stage,
         region=os.environ.get("AWS_REGION")

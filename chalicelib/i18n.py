@@ -34,4 +34,4 @@ def both(msgid: str, **values: object) -> dict[str, str]:
 
 
 def normalise_language(value: object) -> str:
-    return value if value in LANGUAGES else DEFAULT_LANGUAGE  # type: ignore[return-value]
+    return value if isinstance(value, str) and value in LANGUAGES else DEFAULT_LANGUAGE

@@ -29,7 +29,7 @@ from pynamodb.models import Model
 from chalicelib.config import settings
 
 
-def _meta(name: str) -> type:
+def _meta(name: str) -> Any:
     class Meta:
         table_name = settings.table_name(name)
         region = settings.region
@@ -160,7 +160,7 @@ class RateCounter(Model):
     Meta = _meta("rate-limits")
 
     bucket = UnicodeAttribute(hash_key=True)
-    count = NumberAttribute(default=0)
+    hits = NumberAttribute(default=0)
     expires = TTLAttribute()
 
 

@@ -27,23 +27,32 @@ def urgent_report(school: School, report_id: str) -> int:
                 Destination={"ToAddresses": [member.email]},
                 Message={
                     "Subject": {
-                        "Data": render("mail/urgent_subject.txt", member.language, **context).strip(),
+                        "Data": render(
+                            "mail/urgent_subject.txt", member.language, **context
+                        ).strip(),
                         "Charset": "UTF-8",
                     },
                     "Body": {
                         "Text": {
-                            "Data": render("mail/urgent.txt", member.language, **context),
+                            "Data": render(
+                                "mail/urgent.txt", member.language, **context
+                            ),
                             "Charset": "UTF-8",
                         },
                         "Html": {
-                            "Data": render("mail/urgent.html", member.language, **context),
+                            "Data": render(
+                                "mail/urgent.html", member.language, **context
+                            ),
                             "Charset": "UTF-8",
                         },
                     },
                 },
             )
         except (BotoCoreError, ClientError):
-            logger.exception("urgent alert not sent", extra={"report_id": report_id, "staff_id": member.staff_id})
+            logger.exception(
+                "urgent alert not sent",
+                extra={"report_id": report_id, "staff_id": member.staff_id},
+            )
             metrics.add_metric(name="UrgentAlertFailed", unit="Count", value=1)
             continue
         sent += 1

@@ -6,8 +6,8 @@ A client is known only by a keyed hash of its network address, never the address
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from pynamodb.exceptions import UpdateError
 
@@ -37,19 +37,22 @@ def _hit(limit: Limit, subject: str, now: float) -> None:
     try:
         RateCounter(bucket).update(
             actions=[
-                RateCounter.count.add(1),
+                RateCounter.hits.add(1),
                 RateCounter.expires.set(
                     datetime.fromtimestamp((window + 2) * limit.window_seconds, UTC)
                 ),
             ],
-            condition=RateCounter.count.does_not_exist() | (RateCounter.count < limit.count),
+            condition=RateCounter.hits.does_not_exist()
+            | (RateCounter.hits < limit.count),
         )
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
         retry_after = (window + 1) * limit.window_seconds - int(now)
         raise TooManyRequests(
-            both("Too many reports were sent just now. Please try again in a few minutes."),
+            both(
+                "Too many reports were sent just now. Please try again in a few minutes."
+            ),
             retry_after=max(retry_after, 1),
         ) from error
 

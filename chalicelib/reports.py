@@ -18,7 +18,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -72,7 +71,9 @@ def receipt_scope(school_id: str, code_hash: str) -> str:
 
 def is_urgent(report: dict[str, Any], school: School) -> bool:
     urgent_categories = {c.id for c in school.categories if c.urgent}
-    return report["danger_now"] == "yes" or bool(urgent_categories & set(report["categories"]))
+    return report["danger_now"] == "yes" or bool(
+        urgent_categories & set(report["categories"])
+    )
 
 
 def store_report(
@@ -113,11 +114,19 @@ def store_report(
         receipt_hash=code_hash,
     )
     pointers = [
-        ReportIndex(intake_scope(school.school_id, key), "intake", report_id=item.report_id),
-        ReportIndex(receipt_scope(school.school_id, code_hash), "receipt", report_id=item.report_id),
+        ReportIndex(
+            intake_scope(school.school_id, key), "intake", report_id=item.report_id
+        ),
+        ReportIndex(
+            receipt_scope(school.school_id, code_hash),
+            "receipt",
+            report_id=item.report_id,
+        ),
     ] + [
-        ReportIndex(group_scope(school.school_id, g), item.report_id, report_id=item.report_id)
-        for g in item.groups
+        ReportIndex(
+            group_scope(school.school_id, g), item.report_id, report_id=item.report_id
+        )
+        for g in report["groups"]
     ]
     try:
         with TransactWrite(connection=Report._get_connection().connection) as tx:
@@ -136,7 +145,11 @@ def _key_taken(error: TransactWriteError) -> bool:
     # Cancellation reasons come in the order the items were added: the report, then
     # the idempotency key's pointer.
     reasons = error.cancellation_reasons or []
-    return len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed"
+    return (
+        len(reasons) > 1
+        and reasons[1] is not None
+        and reasons[1].code == "ConditionalCheckFailed"
+    )
 
 
 @functools.cache
@@ -152,12 +165,18 @@ def _intake_once(submission: dict[str, Any], school: School) -> dict[str, Any]:
     try:
         stored = store_report(school, key, submission["report"])
     except KeyAlreadyUsed as used:
-        logger.info("report already stored for key", extra={"report_id": used.report_id})
+        logger.info(
+            "report already stored for key", extra={"report_id": used.report_id}
+        )
         stored = Report.get(school.school_id, used.report_id)
     else:
         logger.info(
             "report stored",
-            extra={"report_id": stored.report_id, "urgent": stored.urgent, "groups": len(stored.groups)},
+            extra={
+                "report_id": stored.report_id,
+                "urgent": stored.urgent,
+                "groups": len(stored.groups),
+            },
         )
     if stored.urgent:
         notify.urgent_report(school, stored.report_id)
@@ -165,10 +184,10 @@ def _intake_once(submission: dict[str, Any], school: School) -> dict[str, Any]:
 
 
 def submit(
-    school: School, key: str, report: dict[str, Any], context: LambdaContext | None
+    school: School, key: str, report: dict[str, Any], context: Any
 ) -> dict[str, Any]:
     """Store a report once per (school, key) and answer with its receipt code."""
-    if context is not None:
+    if context is not None:  # Chalice's LambdaContext, deployed or local
         _config.register_lambda_context(context)
     run = idempotent_function(
         data_keyword_argument="submission",
@@ -185,20 +204,28 @@ def submit(
         except IdempotencyAlreadyInProgressError as busy:
             if time.monotonic() >= deadline:
                 raise Conflict(
-                    both("This report is still being sent. Please wait a moment and try again.")
+                    both(
+                        "This report is still being sent. Please wait a moment and try again."
+                    )
                 ) from busy
             time.sleep(0.25)
         except IdempotencyValidationError as reused:
             raise KeyReused(
-                both("This report was already sent with other answers. Please reload the form.")
+                both(
+                    "This report was already sent with other answers. Please reload the form."
+                )
             ) from reused
         except IdempotencyPersistenceLayerError as broken:
             result = _recover_stored(school, key, broken)
             break
         except (PynamoDBException, TransactWriteError) as failed:
-            logger.exception("report intake failed", extra={"school_id": school.school_id})
+            logger.exception(
+                "report intake failed", extra={"school_id": school.school_id}
+            )
             raise ServiceUnavailable(
-                both("Your report could not be saved. Nothing was lost: please try again."),
+                both(
+                    "Your report could not be saved. Nothing was lost: please try again."
+                ),
                 cause=failed,
             ) from failed
 
@@ -213,17 +240,29 @@ def _recover_stored(school: School, key: str, error: Exception) -> dict[str, Any
     try:
         pointer = ReportIndex.get(intake_scope(school.school_id, key), "intake")
         stored = Report.get(school.school_id, pointer.report_id)
-    except (ReportIndex.DoesNotExist, Report.DoesNotExist, PynamoDBException) as missing:
-        logger.warning("idempotency store failed, report not stored", extra={"school_id": school.school_id})
+    except (
+        ReportIndex.DoesNotExist,
+        Report.DoesNotExist,
+        PynamoDBException,
+    ) as missing:
+        logger.warning(
+            "idempotency store failed, report not stored",
+            extra={"school_id": school.school_id},
+        )
         raise ServiceUnavailable(
             both("Your report could not be saved. Nothing was lost: please try again."),
             cause=error,
         ) from missing
-    logger.warning("idempotency store failed after report was stored", extra={"report_id": stored.report_id})
+    logger.warning(
+        "idempotency store failed after report was stored",
+        extra={"report_id": stored.report_id},
+    )
     return {"report_id": stored.report_id, "urgent": stored.urgent}
 
 
-def list_recent(school_id: str, limit: int = 50, before: str | None = None) -> list[Report]:
+def list_recent(
+    school_id: str, limit: int = 50, before: str | None = None
+) -> list[Report]:
     """A school's newest reports: one Query on the key, newest first, bounded by limit.
 
     `before` is the report id to continue after (exclusive), for paging.

@@ -44,6 +44,6 @@ def coordinators(school_id: str) -> list[StaffMember]:
     # A school has tens of staff members: one Query on its partition, filtered.
     return [
         member
-        for member in StaffMember.query(school_id, filter_condition=StaffMember.active == True)  # noqa: E712
-        if "coordinator" in member.roles
+        for member in StaffMember.query(school_id)
+        if member.active and "coordinator" in member.roles
     ]

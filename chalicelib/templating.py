@@ -26,4 +26,8 @@ def _environment(language: str) -> Environment:
 
 
 def render(template: str, language: str = "nl", **context: object) -> str:
-    return _environment(language).get_template(template).render(language=language, **context)
+    return (
+        _environment(language)
+        .get_template(template)
+        .render(language=language, **context)
+    )

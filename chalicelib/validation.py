@@ -92,7 +92,9 @@ class _Checker:
             self.fail(field, "type", "Please type text here.")
             return None
         if len(value) > limit:
-            self.fail(field, "too_long", "Please use at most {limit} characters.", limit=limit)
+            self.fail(
+                field, "too_long", "Please use at most {limit} characters.", limit=limit
+            )
             return None
         if not _storable(value, multiline):
             self.fail(
@@ -104,29 +106,43 @@ class _Checker:
         return value
 
     def choice(
-        self, data: dict[str, Any], key: str, field: str, allowed: tuple[str, ...] | set[str]
+        self,
+        data: dict[str, Any],
+        key: str,
+        field: str,
+        allowed: tuple[str, ...] | set[str],
     ) -> str | None:
         value = data.get(key)
         if value is None or value == "":
             self.fail(field, "required", "Please choose an answer.")
             return None
         if not isinstance(value, str) or value not in allowed:
-            self.fail(field, "invalid_choice", "Please choose one of the answers shown.")
+            self.fail(
+                field, "invalid_choice", "Please choose one of the answers shown."
+            )
             return None
         return value
 
     def choices(
-        self, data: dict[str, Any], key: str, field: str, allowed: tuple[str, ...] | set[str]
+        self,
+        data: dict[str, Any],
+        key: str,
+        field: str,
+        allowed: tuple[str, ...] | set[str],
     ) -> list[str]:
         value = data.get(key)
         if not value:
             self.fail(field, "required", "Please choose at least one answer.")
             return []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(field, "invalid_choice", "Please choose one of the answers shown.")
+            self.fail(
+                field, "invalid_choice", "Please choose one of the answers shown."
+            )
             return []
         if any(v not in allowed for v in value) or len(set(value)) != len(value):
-            self.fail(field, "invalid_choice", "Please choose one of the answers shown.")
+            self.fail(
+                field, "invalid_choice", "Please choose one of the answers shown."
+            )
             return []
         return value
 
@@ -181,7 +197,9 @@ def validate_report(payload: Any, school: School) -> dict[str, Any]:
         check.fail("", "type", "This answer has the wrong form.")
         raise ValidationFailed(check.errors)
     for unknown in sorted(set(payload) - TOP_LEVEL):
-        check.fail(unknown[:50], "unknown_field", "This question is not part of the form.")
+        check.fail(
+            unknown[:50], "unknown_field", "This question is not part of the form."
+        )
 
     report: dict[str, Any] = {
         "language": check.choice(payload, "language", "language", LANGUAGES) or "nl"
@@ -210,9 +228,13 @@ def _reporter(check: _Checker, data: dict[str, Any]) -> dict[str, Any]:
         try:
             validate_email(email, check_deliverability=False)
         except EmailNotValidError:
-            check.fail("reporter.email", "invalid_email", "This is not a valid e-mail address.")
+            check.fail(
+                "reporter.email", "invalid_email", "This is not a valid e-mail address."
+            )
     if phone is not None and not _valid_phone(phone):
-        check.fail("reporter.phone", "invalid_phone", "This is not a valid phone number.")
+        check.fail(
+            "reporter.phone", "invalid_phone", "This is not a valid phone number."
+        )
     if email is None and phone is None:
         check.fail(
             "reporter.email",
@@ -276,7 +298,10 @@ def _persons(
         return []
     if len(raw) > MAX_PERSONS:
         check.fail(
-            f"{role}.persons", "too_many", "Please name at most {limit} people.", limit=MAX_PERSONS
+            f"{role}.persons",
+            "too_many",
+            "Please name at most {limit} people.",
+            limit=MAX_PERSONS,
         )
         return []
     persons = []
@@ -288,14 +313,20 @@ def _persons(
         name = check.text(item, "name", f"{field}.name", limit=MAX_NAME, required=True)
         group = item.get("group") or None
         if group is not None and group not in groups:
-            check.fail(f"{field}.group", "invalid_choice", "Please choose one of the answers shown.")
+            check.fail(
+                f"{field}.group",
+                "invalid_choice",
+                "Please choose one of the answers shown.",
+            )
             group = None
         if name is not None:
             persons.append({"role": role, "name": name, "group": group})
     return persons
 
 
-def _where_when(check: _Checker, payload: dict[str, Any], school: School) -> dict[str, Any]:
+def _where_when(
+    check: _Checker, payload: dict[str, Any], school: School
+) -> dict[str, Any]:
     places = {p.id for p in school.locations}
     return {
         "location": check.choice(payload, "location", "location", places),
@@ -303,7 +334,9 @@ def _where_when(check: _Checker, payload: dict[str, Any], school: School) -> dic
             payload, "location_note", "location_note", limit=MAX_NOTE, required=False
         ),
         "occurred_on": _occurred_on(check, payload.get("occurred_on")),
-        "part_of_day": check.choice(payload, "part_of_day", "part_of_day", PARTS_OF_DAY),
+        "part_of_day": check.choice(
+            payload, "part_of_day", "part_of_day", PARTS_OF_DAY
+        ),
         "frequency": check.choice(payload, "frequency", "frequency", FREQUENCIES),
     }
 
@@ -313,7 +346,11 @@ def _occurred_on(check: _Checker, value: Any) -> str | None:
         check.fail("occurred_on", "required", "Please fill in a date.")
         return None
     try:
-        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+        day = (
+            date.fromisoformat(value)
+            if isinstance(value, str) and len(value) == 10
+            else None
+        )
     except ValueError:
         day = None
     if day is None:

@@ -43,7 +43,9 @@ class _Gateway(LocalGateway):
 
     client_address = threading.local()
 
-    def _generate_lambda_event(self, method: str, path: str, headers: Any, body: Any) -> Any:
+    def _generate_lambda_event(
+        self, method: str, path: str, headers: Any, body: Any
+    ) -> Any:
         event = super()._generate_lambda_event(method, path, headers, body)
         event["requestContext"]["identity"]["sourceIp"] = getattr(
             self.client_address, "value", "127.0.0.1"
@@ -53,7 +55,9 @@ class _Gateway(LocalGateway):
 
 class Front:
     def __init__(self, chalice_app: Any, demo_slugs: list[str], base_url: str):
-        self.gateway = _Gateway(chalice_app, Config.create(chalice_stage="local", lambda_timeout=29))
+        self.gateway = _Gateway(
+            chalice_app, Config.create(chalice_stage="local", lambda_timeout=29)
+        )
         # Chalice keeps the current request on the app object: one API call at a time.
         self.api_lock = threading.Lock()
         self.demo_slugs = demo_slugs
@@ -125,7 +129,11 @@ class Front:
                 )
             except Exception as error:  # chalice.local's own "no route" errors
                 status = getattr(error, "STATUS_CODE", 404)
-                return Response(b'{"error": "not_found"}', status=status, content_type="application/json")
+                return Response(
+                    b'{"error": "not_found"}',
+                    status=status,
+                    content_type="application/json",
+                )
         body = result.get("body") or b""
         if result.get("isBase64Encoded"):
             body = base64.b64decode(body)

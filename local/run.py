@@ -26,7 +26,9 @@ def _free_port() -> int:
 
 
 def start_local_aws() -> str:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server = ThreadedMotoServer(
+        ip_address="127.0.0.1", port=_free_port(), verbose=False
+    )
     server.start()
     host, port = server.get_host_and_port()
     return f"http://{host}:{port}"
@@ -68,7 +70,10 @@ def create_staff_logins(staff: dict[str, list]) -> list[tuple[str, str, str]]:
                 MessageAction="SUPPRESS",
             )
             cognito.admin_set_user_password(
-                UserPoolId=pool, Username=member.email, Password=DEMO_PASSWORD, Permanent=True
+                UserPoolId=pool,
+                Username=member.email,
+                Password=DEMO_PASSWORD,
+                Permanent=True,
             )
             logins.append((school_id, "/".join(member.roles), member.email))
     return logins
@@ -89,7 +94,9 @@ def prepare(seed: bool = True) -> dict[str, list]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("M5_PORT", "8000")))
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("M5_PORT", "8000"))
+    )
     args = parser.parse_args(argv)
     base_url = f"http://{args.host}:{args.port}"
 
@@ -107,13 +114,17 @@ def main(argv: list[str] | None = None) -> int:
     from local.seed import DEMO_PASSWORD
 
     front = Front(app, list(staff), base_url)
-    print("M5 Monitor runs locally. Data lives in memory and is reseeded at each start.")
+    print(
+        "M5 Monitor runs locally. Data lives in memory and is reseeded at each start."
+    )
     print(f"  Sample school site : {base_url}/demo/{next(iter(staff))}/")
     for slug in staff:
         print(f"  Report form        : {base_url}/s/{slug}/")
     print(f"  API                : {base_url}/api/schools/<slug>/form")
     print(f"  Local AWS (moto)   : {endpoint}")
-    print(f"  Demo staff logins (password {DEMO_PASSWORD}); the staff UI is not built yet:")
+    print(
+        f"  Demo staff logins (password {DEMO_PASSWORD}); the staff UI is not built yet:"
+    )
     for school_id, roles, email in logins:
         print(f"    {school_id:<20} {roles:<14} {email}")
     print(f"READY {base_url}", flush=True)

@@ -25,9 +25,19 @@ CATEGORIES = [
     ("buitensluiten", "Buitensluiten", "Leaving someone out", False),
     ("fysiek_geweld", "Slaan, schoppen of duwen", "Hitting, kicking or pushing", False),
     ("bedreiging", "Bedreigen", "Threatening", False),
-    ("seksueel", "Seksueel grensoverschrijdend gedrag", "Unwanted sexual behaviour", False),
+    (
+        "seksueel",
+        "Seksueel grensoverschrijdend gedrag",
+        "Unwanted sexual behaviour",
+        False,
+    ),
     ("discriminatie", "Discriminatie", "Discrimination", False),
-    ("diefstal_vernieling", "Stelen of kapotmaken", "Stealing or breaking things", False),
+    (
+        "diefstal_vernieling",
+        "Stelen of kapotmaken",
+        "Stealing or breaking things",
+        False,
+    ),
     ("wapenbezit", "Een wapen bij zich hebben", "Carrying a weapon", True),
     ("anders", "Iets anders", "Something else", False),
 ]
@@ -57,7 +67,18 @@ SECONDARY_LOCATIONS = [
 ]
 
 PRIMARY_GROUPS = ["1/2a", "1/2b", "3", "4", "5", "6", "7", "8"]
-SECONDARY_GROUPS = ["B1a", "B1b", "H2a", "H2b", "V2a", "M3a", "H3b", "V4a", "H5a", "V6a"]
+SECONDARY_GROUPS = [
+    "B1a",
+    "B1b",
+    "H2a",
+    "H2b",
+    "V2a",
+    "M3a",
+    "H3b",
+    "V4a",
+    "H5a",
+    "V6a",
+]
 
 DESCRIPTIONS = [
     "In de pauze werd er steeds gelachen om hoe {name} praat.",
@@ -69,7 +90,8 @@ DESCRIPTIONS = [
     "{name} wordt al een paar weken buitengesloten bij het spelen.",
 ]
 
-DEMO_PASSWORD = "Demo-wachtwoord-2026!"  # local moto Cognito only
+# Known password of the demo staff in the local (moto) user pool only.
+DEMO_PASSWORD = "Demo-wachtwoord-2026!"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -82,8 +104,20 @@ class DemoSchool:
 
 
 DEMO_SCHOOLS = [
-    DemoSchool("obs-de-regenboog", "OBS De Regenboog", "primary", PRIMARY_GROUPS, PRIMARY_LOCATIONS),
-    DemoSchool("het-baken-college", "Het Baken College", "secondary", SECONDARY_GROUPS, SECONDARY_LOCATIONS),
+    DemoSchool(
+        "obs-de-regenboog",
+        "OBS De Regenboog",
+        "primary",
+        PRIMARY_GROUPS,
+        PRIMARY_LOCATIONS,
+    ),
+    DemoSchool(
+        "het-baken-college",
+        "Het Baken College",
+        "secondary",
+        SECONDARY_GROUPS,
+        SECONDARY_LOCATIONS,
+    ),
 ]
 
 
@@ -98,9 +132,17 @@ def create_school(demo: DemoSchool, region: str = "eu-central-1") -> School:
         kind=demo.kind,
         region=region,
         languages=["nl", "en"],
-        groups=[Group(id=group_id(g), name=(f"Groep {g}" if demo.kind == "primary" else g)) for g in demo.groups],
-        locations=[Place(id=i, label=Label(nl=nl, en=en)) for i, nl, en in demo.locations],
-        categories=[Category(id=i, label=Label(nl=nl, en=en), urgent=u) for i, nl, en, u in CATEGORIES],
+        groups=[
+            Group(id=group_id(g), name=(f"Groep {g}" if demo.kind == "primary" else g))
+            for g in demo.groups
+        ],
+        locations=[
+            Place(id=i, label=Label(nl=nl, en=en)) for i, nl, en in demo.locations
+        ],
+        categories=[
+            Category(id=i, label=Label(nl=nl, en=en), urgent=u)
+            for i, nl, en, u in CATEGORIES
+        ],
     )
     school.save()
     return school
@@ -132,7 +174,9 @@ def create_staff(school: School, fake: Faker) -> list[StaffMember]:
     return members
 
 
-def random_report(school: School, fake: Faker, rng: random.Random, day_offset: int) -> dict[str, object]:
+def random_report(
+    school: School, fake: Faker, rng: random.Random, day_offset: int
+) -> dict[str, object]:
     groups = [g.id for g in school.groups]
     victim = fake.first_name()
     occurred = (now_utc() - timedelta(days=day_offset)).astimezone(SCHOOL_TZ).date()
@@ -144,35 +188,53 @@ def random_report(school: School, fake: Faker, rng: random.Random, day_offset: i
             "anonymous": anonymous,
             **({} if anonymous else {"name": fake.name(), "email": fake.email()}),
         },
-        "categories": rng.sample([c.id for c in school.categories if not c.urgent], k=rng.choice([1, 1, 2])),
+        "categories": rng.sample(
+            [c.id for c in school.categories if not c.urgent], k=rng.choice([1, 1, 2])
+        ),
         "description": rng.choice(DESCRIPTIONS).format(name=victim),
-        "hurt": {"self": False, "persons": [{"name": f"{victim} {fake.last_name()}", "group": rng.choice(groups)}]},
+        "hurt": {
+            "self": False,
+            "persons": [
+                {"name": f"{victim} {fake.last_name()}", "group": rng.choice(groups)}
+            ],
+        },
         "did_it": {
             "unknown": rng.random() < 0.2,
-            "persons": [{"name": fake.name(), "group": rng.choice(groups)} for _ in range(rng.choice([1, 1, 2]))],
+            "persons": [
+                {"name": fake.name(), "group": rng.choice(groups)}
+                for _ in range(rng.choice([1, 1, 2]))
+            ],
         },
         "location": rng.choice([p.id for p in school.locations]),
         "occurred_on": occurred.isoformat(),
-        "part_of_day": rng.choice(["morning", "break", "lunch", "lunch", "afternoon", "after_school"]),
+        "part_of_day": rng.choice(
+            ["morning", "break", "lunch", "lunch", "afternoon", "after_school"]
+        ),
         "frequency": rng.choice(["once", "several", "ongoing"]),
         "told": rng.sample(["teacher", "parent", "friend"], k=rng.choice([1, 2])),
         "danger_now": "no",
     }
 
 
-def seed_reports(school: School, fake: Faker, rng: random.Random, weeks: int, per_week: int) -> int:
+def seed_reports(
+    school: School, fake: Faker, rng: random.Random, weeks: int, per_week: int
+) -> int:
     stored = 0
     for day_offset in range(weeks * 7, 0, -1):
         if rng.random() > per_week / 7:
             continue
         report = validate_report(random_report(school, fake, rng, day_offset), school)
         received = now_utc() - timedelta(days=day_offset - 1, hours=rng.randint(0, 8))
-        store_report(school, str(uuid.UUID(int=rng.getrandbits(128))), report, received=received)
+        store_report(
+            school, str(uuid.UUID(int=rng.getrandbits(128))), report, received=received
+        )
         stored += 1
     return stored
 
 
-def seed_demo(weeks: int = 6, per_week: int = 5, seed: int = 5) -> dict[str, list[StaffMember]]:
+def seed_demo(
+    weeks: int = 6, per_week: int = 5, seed: int = 5
+) -> dict[str, list[StaffMember]]:
     """Create both demo schools with staff and reports; returns staff per school."""
     fake = Faker("nl_NL")
     fake.seed_instance(seed)
