@@ -8,7 +8,7 @@ from chalice.app import Chalice, Request, Response
 
 from chalicelib import ratelimit, reports, schools
 from chalicelib.api import handles_errors, json_body, json_response
-from chalicelib.obs import logger
+from chalicelib.obs import logger, metrics
 from chalicelib.validation import validate_idempotency_key, validate_report
 
 app = Chalice(app_name="m5-monitor")
@@ -32,6 +32,7 @@ def correlate(event: Any, get_response: Any) -> Response:
     try:
         return get_response(event)
     finally:
+        metrics.flush_metrics(raise_on_empty_metrics=False)
         logger.set_correlation_id(None)
 
 

@@ -31,6 +31,7 @@ from chalicelib.config import settings
 
 def _meta(name: str) -> Any:
     class Meta:
+        base_name = name  # the stack names the table "m5-<stage>-<base_name>"
         table_name = settings.table_name(name)
         region = settings.region
         host = settings.endpoint_url

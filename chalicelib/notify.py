@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import aws, schools
@@ -53,7 +54,7 @@ def urgent_report(school: School, report_id: str) -> int:
                 "urgent alert not sent",
                 extra={"report_id": report_id, "staff_id": member.staff_id},
             )
-            metrics.add_metric(name="UrgentAlertFailed", unit="Count", value=1)
+            metrics.add_metric(name="UrgentAlertFailed", unit=MetricUnit.Count, value=1)
             continue
         sent += 1
     logger.info("urgent alert sent", extra={"report_id": report_id, "recipients": sent})

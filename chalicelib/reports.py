@@ -8,6 +8,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -26,7 +27,7 @@ from chalicelib.config import settings
 from chalicelib.errors import Conflict, KeyReused, ServiceUnavailable
 from chalicelib.i18n import both
 from chalicelib.models import Contact, Person, Report, ReportIndex, School
-from chalicelib.obs import logger
+from chalicelib.obs import logger, metrics
 from chalicelib.receipts import keyed_hash, receipt_code, receipt_hash
 from chalicelib.weeks import iso_week, now_utc
 
@@ -178,6 +179,7 @@ def _intake_once(submission: dict[str, Any], school: School) -> dict[str, Any]:
                 "groups": len(stored.groups),
             },
         )
+    metrics.add_metric(name="ReportReceived", unit=MetricUnit.Count, value=1)
     if stored.urgent:
         notify.urgent_report(school, stored.report_id)
     return {"report_id": stored.report_id, "urgent": stored.urgent}
