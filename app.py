@@ -9,10 +9,12 @@ from chalice.app import Chalice, Request, Response
 from chalicelib import ratelimit, reports, schools
 from chalicelib.api import handles_errors, json_body, json_response
 from chalicelib.obs import logger, metrics
+from chalicelib.staff_pages import staff
 from chalicelib.validation import validate_idempotency_key, validate_report
 
 app = Chalice(app_name="m5-monitor")
 app.api.binary_types = []
+app.register_blueprint(staff)
 
 
 def current_request() -> Request:

@@ -7,7 +7,7 @@ runs against AWS, against moto's server locally and against moto in tests.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Templates and translations sit beside chalicelib/ both in the repository and in
@@ -25,7 +25,14 @@ class Settings:
     table_prefix: str
     mail_from: str
     public_base_url: str
-    secret_key: bytes
+    secret_key: bytes = field(repr=False)
+    cognito_pool_id: str
+    cognito_client_id: str
+    cognito_jwks_url: str
+
+    @property
+    def cognito_issuer(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.cognito_pool_id}"
 
     @property
     def is_local(self) -> bool:
@@ -44,10 +51,13 @@ def load_settings() -> Settings:
         # A fixed key keeps local receipt codes stable across restarts; it is public,
         # which is why deployed stages refuse to start without their own key.
         secret = "local-development-key-not-secret"  # noqa: S105
+    region = os.environ.get("AWS_REGION") or os.environ.get(
+        "AWS_DEFAULT_REGION", "eu-central-1"
+    )
+    pool_id = os.environ.get("M5_COGNITO_POOL_ID", "")
     return Settings(
         stage=stage,
-        region=os.environ.get("AWS_REGION")
-        or os.environ.get("AWS_DEFAULT_REGION", "eu-central-1"),
+        region=region,
         endpoint_url=os.environ.get("M5_AWS_ENDPOINT_URL") or None,
         table_prefix=os.environ.get("M5_TABLE_PREFIX", f"m5-{stage}-"),
         mail_from=os.environ.get("M5_MAIL_FROM", "meldingen@m5monitor.example"),
@@ -55,6 +65,11 @@ def load_settings() -> Settings:
             "M5_PUBLIC_BASE_URL", "http://127.0.0.1:8000"
         ).rstrip("/"),
         secret_key=secret.encode(),
+        cognito_pool_id=pool_id,
+        cognito_client_id=os.environ.get("M5_COGNITO_CLIENT_ID", ""),
+        # Deployed: Cognito's own key set; locally: moto's server (see local/run.py).
+        cognito_jwks_url=os.environ.get("M5_COGNITO_JWKS_URL")
+        or f"https://cognito-idp.{region}.amazonaws.com/{pool_id}/.well-known/jwks.json",
     )
 
 

@@ -24,6 +24,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.config import settings
@@ -65,6 +66,13 @@ class Category(MapAttribute[str, Any]):
     urgent = BooleanAttribute(default=False)
 
 
+class Choice(MapAttribute[str, Any]):
+    """A configurable option with its label, e.g. a kind of intervention."""
+
+    id = UnicodeAttribute()
+    label = Label()
+
+
 class School(Model):
     Meta = _meta("schools")
 
@@ -77,15 +85,29 @@ class School(Model):
     locations = ListAttribute(of=Place, default=list)
     categories = ListAttribute(of=Category, default=list)
     quick_exit_url = UnicodeAttribute(default="https://www.knmi.nl/nederland-nu/weer")
+    interventions = ListAttribute(of=Choice, default=list)
     active = BooleanAttribute(default=True)
 
 
+class StaffByEmail(GlobalSecondaryIndex["StaffMember"]):
+    """A person's memberships across schools, found from their sign-in e-mail."""
+
+    class Meta:
+        index_name = "by-email"
+        projection = AllProjection()
+
+    email = UnicodeAttribute(hash_key=True)
+
+
 class StaffMember(Model):
+    """A person's role at one school. One person at two schools has two items."""
+
     Meta = _meta("staff")
 
     school_id = UnicodeAttribute(hash_key=True)
     staff_id = UnicodeAttribute(range_key=True)
-    email = UnicodeAttribute()
+    email = UnicodeAttribute()  # the Cognito user name, lower case
+    by_email = StaffByEmail()
     name = UnicodeAttribute()
     roles = ListAttribute(of=UnicodeAttribute, default=list)
     groups = ListAttribute(of=UnicodeAttribute, default=list)
@@ -105,6 +127,7 @@ class Person(MapAttribute[str, Any]):
     role = UnicodeAttribute()  # "hurt" | "did_it"
     name = UnicodeAttribute()
     group = UnicodeAttribute(null=True)
+    pupil_id = UnicodeAttribute(null=True)  # set when staff link the name to the roster
 
 
 class Report(Model):
@@ -137,6 +160,13 @@ class Report(Model):
     urgent = BooleanAttribute(default=False)
     status = UnicodeAttribute(default="new")
     receipt_hash = UnicodeAttribute()
+    # Case handling; the answers above are never edited.
+    closed_reason = UnicodeAttribute(null=True)
+    assigned_to = UnicodeAttribute(null=True)  # staff id
+    merged_into = UnicodeAttribute(null=True)  # report id of the case it joined
+    linked_reports = ListAttribute(of=UnicodeAttribute, default=list)
+    first_action_at = UTCDateTimeAttribute(null=True)
+    last_activity_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
 
 
@@ -153,6 +183,56 @@ class ReportIndex(Model):
     scope = UnicodeAttribute(hash_key=True)
     sort = UnicodeAttribute(range_key=True)
     report_id = UnicodeAttribute()
+
+
+class Pupil(Model):
+    """A pupil from the school's roster, by the administration system's number."""
+
+    Meta = _meta("pupils")
+
+    school_id = UnicodeAttribute(hash_key=True)
+    pupil_id = UnicodeAttribute(range_key=True)
+    first_name = UnicodeAttribute()
+    last_name = UnicodeAttribute()
+    group = UnicodeAttribute()
+    left = BooleanAttribute(default=False)
+
+
+class CaseEvent(Model):
+    """One entry on a case's timeline: note, status change, intervention, message.
+
+    case_key "<school>#<report id>", event_id "<UTC time>#<random>" (time order).
+    """
+
+    Meta = _meta("case-events")
+
+    case_key = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute(null=True)  # staff id; None for the reporter
+    actor_role = UnicodeAttribute(null=True)
+    text = UnicodeAttribute(null=True)
+    data = MapAttribute[str, Any](null=True)
+
+
+class AuditEvent(Model):
+    """An append-only audit entry: who did what, when, in which role.
+
+    trail "<school>#report#<id>" for a report, "<school>#school" for school-wide
+    events (sign-ins, exports). The code only ever adds entries (see audit.py);
+    the stack grants the functions no right to update or delete them.
+    """
+
+    Meta = _meta("audit")
+
+    trail = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)  # "<UTC time>#<random>"
+    at = UTCDateTimeAttribute()
+    action = UnicodeAttribute()
+    actor = UnicodeAttribute(null=True)
+    actor_role = UnicodeAttribute(null=True)
+    detail = MapAttribute[str, Any](null=True)
 
 
 class RateCounter(Model):
@@ -180,6 +260,9 @@ ALL_MODELS: tuple[type[Model], ...] = (
     StaffMember,
     Report,
     ReportIndex,
+    Pupil,
+    CaseEvent,
+    AuditEvent,
     RateCounter,
     IdempotencyRecord,
 )

@@ -8,6 +8,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chalicelib.config import APP_ROOT
 from chalicelib.i18n import translations
+from chalicelib.weeks import SCHOOL_TZ
 
 TEMPLATE_DIR = APP_ROOT / "templates"
 
@@ -21,6 +22,7 @@ def _environment(language: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["tz"] = SCHOOL_TZ
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     return env
 

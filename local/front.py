@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from chalice.config import Config
-from chalice.local import LocalGateway
+from chalice.local import LocalGateway, LocalGatewayException
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect, send_from_directory
@@ -25,6 +25,7 @@ from chalicelib.templating import render
 ROOT = Path(__file__).resolve().parent.parent
 FORM_DIR = ROOT / "static_form"
 API_PREFIX = "/api"
+STAFF_PREFIX = "/staff"
 
 # The form page may talk only to its own origin and load only its own files.
 FORM_HEADERS = {
@@ -76,7 +77,10 @@ class Front:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
         if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
-            response = self.api(request)
+            response = self.api(request, request.full_path[len(API_PREFIX) :])
+        elif request.path.startswith(STAFF_PREFIX):
+            # Deployed, CloudFront sends /staff/* to the API with the stage prefix.
+            response = self.api(request, request.full_path)
         else:
             response = self.dispatch(request)
         return response(environ, start_response)
@@ -118,8 +122,8 @@ class Front:
         response.headers["Cache-Control"] = "no-cache"
         return response
 
-    def api(self, request: Request) -> Response:
-        path = request.full_path[len(API_PREFIX) :].rstrip("?") or "/"
+    def api(self, request: Request, path: str) -> Response:
+        path = path.rstrip("?") or "/"
         headers = {k.lower(): v for k, v in request.headers.items()}
         with self.api_lock:
             _Gateway.client_address.value = request.remote_addr or "127.0.0.1"
@@ -127,11 +131,12 @@ class Front:
                 result = self.gateway.handle_request(
                     request.method, path, headers, request.get_data()
                 )
-            except Exception as error:  # chalice.local's own "no route" errors
-                status = getattr(error, "STATUS_CODE", 404)
+            except LocalGatewayException:
+                # No route matched: API Gateway answers 403 there; a plain 404 is
+                # kinder to someone who mistyped an address.
                 return Response(
                     b'{"error": "not_found"}',
-                    status=status,
+                    status=404,
                     content_type="application/json",
                 )
         body = result.get("body") or b""

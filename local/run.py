@@ -52,29 +52,58 @@ def configure_environment(endpoint: str, base_url: str) -> None:
     )
 
 
+def create_user_pool(endpoint: str) -> None:
+    """moto's Cognito user pool and app client; their ids go into the environment."""
+    import boto3
+
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=endpoint,
+        region_name=os.environ["AWS_REGION"],
+    )
+    pool = cognito.create_user_pool(
+        PoolName="m5-local-staff",
+        Policies={"PasswordPolicy": {"MinimumLength": 12}},
+    )["UserPool"]["Id"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool,
+        ClientName="m5-local-web",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    os.environ.update(
+        {
+            "M5_COGNITO_POOL_ID": pool,
+            "M5_COGNITO_CLIENT_ID": client,
+            "M5_COGNITO_JWKS_URL": f"{endpoint}/{pool}/.well-known/jwks.json",
+        }
+    )
+
+
 def create_staff_logins(staff: dict[str, list]) -> list[tuple[str, str, str]]:
     """Demo staff as Cognito users in moto's user pool, with a known password."""
     from chalicelib import aws
+    from chalicelib.config import settings
     from local.seed import DEMO_PASSWORD
 
     cognito = aws.client("cognito-idp")
-    pool = cognito.create_user_pool(PoolName="m5-local-staff")["UserPool"]["Id"]
-    cognito.create_user_pool_client(UserPoolId=pool, ClientName="m5-local-web")
     logins = []
+    created: set[str] = set()
     for school_id, members in staff.items():
         for member in members:
-            cognito.admin_create_user(
-                UserPoolId=pool,
-                Username=member.email,
-                UserAttributes=[{"Name": "email", "Value": member.email}],
-                MessageAction="SUPPRESS",
-            )
-            cognito.admin_set_user_password(
-                UserPoolId=pool,
-                Username=member.email,
-                Password=DEMO_PASSWORD,
-                Permanent=True,
-            )
+            if member.email not in created:
+                cognito.admin_create_user(
+                    UserPoolId=settings.cognito_pool_id,
+                    Username=member.email,
+                    UserAttributes=[{"Name": "email", "Value": member.email}],
+                    MessageAction="SUPPRESS",
+                )
+                cognito.admin_set_user_password(
+                    UserPoolId=settings.cognito_pool_id,
+                    Username=member.email,
+                    Password=DEMO_PASSWORD,
+                    Permanent=True,
+                )
+                created.add(member.email)
             logins.append((school_id, "/".join(member.roles), member.email))
     return logins
 
@@ -104,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     endpoint = start_local_aws()
     configure_environment(endpoint, base_url)
+    create_user_pool(endpoint)
     staff = prepare()
     logins = create_staff_logins(staff)
 
@@ -122,9 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  Report form        : {base_url}/s/{slug}/")
     print(f"  API                : {base_url}/api/schools/<slug>/form")
     print(f"  Local AWS (moto)   : {endpoint}")
-    print(
-        f"  Demo staff logins (password {DEMO_PASSWORD}); the staff UI is not built yet:"
-    )
+    print(f"  Staff sign-in      : {base_url}/staff/login")
+    print(f"  Demo staff logins (password {DEMO_PASSWORD}):")
     for school_id, roles, email in logins:
         print(f"    {school_id:<20} {roles:<14} {email}")
     print(f"READY {base_url}", flush=True)

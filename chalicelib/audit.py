@@ -1,0 +1,48 @@
+"""The audit trail: every view, change, export and sign-in, append-only.
+
+Entries are only ever added, each with a condition that it does not exist yet;
+this module offers no update or delete, and the stack's IAM policy grants the
+functions PutItem and Query on the audit table, nothing more.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from chalicelib.models import AuditEvent
+from chalicelib.weeks import now_utc
+
+
+def report_trail(school_id: str, report_id: str) -> str:
+    return f"{school_id}#report#{report_id}"
+
+
+def school_trail(school_id: str) -> str:
+    return f"{school_id}#school"
+
+
+def record(
+    trail: str,
+    action: str,
+    actor: str | None,
+    actor_role: str | None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    at = now_utc()
+    entry = AuditEvent(
+        trail,
+        f"{at:%Y%m%d%H%M%S%f}#{secrets.token_hex(4)}",
+        at=at,
+        action=action,
+        actor=actor,
+        actor_role=actor_role,
+        detail=detail,
+    )
+    entry.save(condition=AuditEvent.trail.does_not_exist())
+    return entry
+
+
+def trail_of(trail: str, limit: int = 200) -> list[AuditEvent]:
+    """The newest entries of one trail, newest first."""
+    return list(AuditEvent.query(trail, scan_index_forward=False, limit=limit))
