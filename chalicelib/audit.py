@@ -22,15 +22,16 @@ def school_trail(school_id: str) -> str:
     return f"{school_id}#school"
 
 
-def record(
+def new_entry(
     trail: str,
     action: str,
     actor: str | None,
     actor_role: str | None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    """An entry to add, alone (record) or in the transaction of a change."""
     at = now_utc()
-    entry = AuditEvent(
+    return AuditEvent(
         trail,
         f"{at:%Y%m%d%H%M%S%f}#{secrets.token_hex(4)}",
         at=at,
@@ -39,7 +40,21 @@ def record(
         actor_role=actor_role,
         detail=detail,
     )
-    entry.save(condition=AuditEvent.trail.does_not_exist())
+
+
+# The condition for adding an entry: it never overwrites an existing one.
+APPEND_ONLY = AuditEvent.trail.does_not_exist()
+
+
+def record(
+    trail: str,
+    action: str,
+    actor: str | None,
+    actor_role: str | None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    entry = new_entry(trail, action, actor, actor_role, detail)
+    entry.save(condition=APPEND_ONLY)
     return entry
 
 

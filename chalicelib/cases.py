@@ -178,3 +178,37 @@ def timeline(report: Report, limit: int = 500) -> list[CaseEvent]:
             limit=limit,
         )
     )
+
+
+def event_of(report: Report, event_id: str) -> CaseEvent | None:
+    if not event_id or len(event_id) > 64:
+        return None
+    try:
+        return CaseEvent.get(case_key(report.school_id, report.report_id), event_id)
+    except CaseEvent.DoesNotExist:
+        return None
+
+
+def event_data(event: CaseEvent) -> dict[str, Any]:
+    return event.data.as_dict() if event.data else {}
+
+
+def pending_interventions(events: list[CaseEvent]) -> list[CaseEvent]:
+    """Interventions whose effect has not been recorded yet."""
+    done = {event_data(e).get("intervention") for e in events if e.kind == "effect"}
+    return [e for e in events if e.kind == "intervention" and e.event_id not in done]
+
+
+def pupil_history(
+    school_id: str, pupil_id: str, limit: int = 100
+) -> list[tuple[Report, str]]:
+    """The reports a pupil is linked to, newest first, with the pupil's role in each."""
+    pointers = ReportIndex.query(
+        f"{school_id}#pupil#{pupil_id}", scan_index_forward=False, limit=limit
+    )
+    ids = [(school_id, p.report_id) for p in pointers]
+    reports = sorted(Report.batch_get(ids), key=lambda r: r.report_id, reverse=True)
+    return [
+        (report, next((p.role for p in report.persons if p.pupil_id == pupil_id), ""))
+        for report in reports
+    ]

@@ -185,6 +185,17 @@ class ReportIndex(Model):
     report_id = UnicodeAttribute()
 
 
+class PupilsByGroup(GlobalSecondaryIndex["Pupil"]):
+    """The pupils of one group: "<school>#<group id>"."""
+
+    class Meta:
+        index_name = "by-group"
+        projection = AllProjection()
+
+    school_group = UnicodeAttribute(hash_key=True)
+    last_name = UnicodeAttribute(range_key=True)
+
+
 class Pupil(Model):
     """A pupil from the school's roster, by the administration system's number."""
 
@@ -192,6 +203,8 @@ class Pupil(Model):
 
     school_id = UnicodeAttribute(hash_key=True)
     pupil_id = UnicodeAttribute(range_key=True)
+    school_group = UnicodeAttribute()
+    by_group = PupilsByGroup()
     first_name = UnicodeAttribute()
     last_name = UnicodeAttribute()
     group = UnicodeAttribute()

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
 
-from chalicelib import audit, auth, cases, schools, sessions
-from chalicelib.access import READ_ALL, REPORT_READERS, StaffContext, readable_report
-from chalicelib.i18n import normalise_language
-from chalicelib.models import StaffMember
+from chalicelib import audit, auth, cases, casework, schools, sessions
+from chalicelib.access import (
+    HANDLERS,
+    READ_ALL,
+    REPORT_READERS,
+    TEACHER,
+    StaffContext,
+    readable_report,
+)
+from chalicelib.errors import Conflict, FieldError, NotFound, ValidationFailed
+from chalicelib.i18n import both, normalise_language
+from chalicelib.models import Pupil, Report, StaffMember
 from chalicelib.obs import logger
 from chalicelib.templating import TEMPLATE_DIR
 from chalicelib.web import (
@@ -21,6 +30,7 @@ from chalicelib.web import (
     same_origin,
     staff_view,
 )
+from chalicelib.weeks import local_today
 
 staff = Blueprint(__name__)
 
@@ -244,20 +254,273 @@ def home(context: StaffContext) -> Response:
 @staff_view(staff, roles=sorted(REPORT_READERS))
 def report_detail(context: StaffContext, report_id: str) -> Response:
     report = readable_report(context, report_id)
-    events = cases.timeline(report)
     audit.record(
         audit.report_trail(context.school_id, report.report_id),
         "view_report",
         context.member.staff_id,
         context.role,
     )
+    return _case_page(context, report)
+
+
+HANDLER_ROLES = sorted(HANDLERS)
+
+
+def _case_page(
+    context: StaffContext,
+    report: Report,
+    status: int = 200,
+    error: dict[str, str] | None = None,
+) -> Response:
     school = schools.get_school(context.school_id)
+    events = cases.timeline(report)
+    extra: dict[str, Any] = {}
+    if context.handles_cases:
+        extra["colleagues"] = [
+            m
+            for m in StaffMember.query(context.school_id)
+            if m.active and set(m.roles) & (HANDLERS | {TEACHER})
+        ]
+        extra["roster"] = {
+            person.group: list(
+                Pupil.by_group.query(f"{context.school_id}#{person.group}")
+            )
+            for person in report.persons
+            if person.group and not person.pupil_id
+        }
     return page(
         "staff/reports/detail.html",
         context.language,
+        status=status,
         staff=context,
         school=school,
         report=report,
         events=events,
-        reads_all=bool(context.roles & READ_ALL),
+        reads_all=context.reads_all,
+        pending=cases.pending_interventions(events),
+        close_reasons=casework.CLOSE_REASONS,
+        effects=casework.EFFECTS,
+        statuses=cases.STATUSES,
+        error=error,
+        today=local_today().isoformat(),
+        **extra,
+    )
+
+
+def _act(
+    context: StaffContext,
+    report_id: str,
+    build: Callable[[Report, dict[str, str]], casework.Change],
+) -> Response:
+    """Run one case action from a posted form: validate, store, show the case."""
+    report = readable_report(context, report_id)
+    form = form_data(_request())
+    try:
+        change = build(report, form)
+        casework.apply(context, report, change)
+    except ValidationFailed as failed:
+        first = failed.errors[0]
+        return _case_page(
+            context,
+            report,
+            422,
+            {"field": first.field, "message": first.message[context.language]},
+        )
+    except Conflict as conflict:
+        return _case_page(
+            context,
+            report,
+            409,
+            {"field": "", "message": conflict.message[context.language]},
+        )
+    return redirect(f"/staff/reports/{report.report_id}#timeline")
+
+
+@staff.route(
+    "/staff/reports/{report_id}/status", methods=["POST"], content_types=FORM_TYPES
+)
+@staff_view(staff, roles=HANDLER_ROLES)
+def case_status(context: StaffContext, report_id: str) -> Response:
+    return _act(
+        context,
+        report_id,
+        lambda r, f: casework.set_status(
+            r, f.get("status", ""), f.get("reason") or None
+        ),
+    )
+
+
+@staff.route(
+    "/staff/reports/{report_id}/assign", methods=["POST"], content_types=FORM_TYPES
+)
+@staff_view(staff, roles=HANDLER_ROLES)
+def case_assign(context: StaffContext, report_id: str) -> Response:
+    return _act(
+        context, report_id, lambda r, f: casework.assign(r, f.get("staff_id", ""))
+    )
+
+
+@staff.route(
+    "/staff/reports/{report_id}/notes", methods=["POST"], content_types=FORM_TYPES
+)
+@staff_view(staff, roles=HANDLER_ROLES)
+def case_note(context: StaffContext, report_id: str) -> Response:
+    return _act(context, report_id, lambda r, f: casework.note(f.get("text")))
+
+
+@staff.route(
+    "/staff/reports/{report_id}/observations",
+    methods=["POST"],
+    content_types=FORM_TYPES,
+)
+@staff_view(staff, roles=sorted(HANDLERS | {TEACHER}))
+def case_observation(context: StaffContext, report_id: str) -> Response:
+    return _act(context, report_id, lambda r, f: casework.observation(f.get("text")))
+
+
+@staff.route(
+    "/staff/reports/{report_id}/messages", methods=["POST"], content_types=FORM_TYPES
+)
+@staff_view(staff, roles=HANDLER_ROLES)
+def case_message(context: StaffContext, report_id: str) -> Response:
+    return _act(
+        context, report_id, lambda r, f: casework.message_to_reporter(f.get("text"))
+    )
+
+
+@staff.route(
+    "/staff/reports/{report_id}/interventions",
+    methods=["POST"],
+    content_types=FORM_TYPES,
+)
+@staff_view(staff, roles=HANDLER_ROLES)
+def case_intervention(context: StaffContext, report_id: str) -> Response:
+    school = schools.get_school(context.school_id)
+
+    def build(report: Report, form: dict[str, str]) -> casework.Change:
+        change = casework.intervention(
+            school,
+            kind=form.get("kind", ""),
+            on=form.get("on", ""),
+            follow_up_on=form.get("follow_up_on") or None,
+            text=form.get("text"),
+        )
+        return change
+
+    return _act(context, report_id, build)
+
+
+@staff.route(
+    "/staff/reports/{report_id}/effects", methods=["POST"], content_types=FORM_TYPES
+)
+@staff_view(staff, roles=HANDLER_ROLES)
+def case_effect(context: StaffContext, report_id: str) -> Response:
+    def build(report: Report, form: dict[str, str]) -> casework.Change:
+        event = cases.event_of(report, form.get("intervention", ""))
+        if event is None or event.kind != "intervention":
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "intervention",
+                        "invalid",
+                        both("Please choose one of the answers shown."),
+                    )
+                ]
+            )
+        return casework.effect(report, event, form.get("effect", ""))
+
+    return _act(context, report_id, build)
+
+
+@staff.route(
+    "/staff/reports/{report_id}/pupils", methods=["POST"], content_types=FORM_TYPES
+)
+@staff_view(staff, roles=HANDLER_ROLES)
+def case_link_pupil(context: StaffContext, report_id: str) -> Response:
+    def build(report: Report, form: dict[str, str]) -> casework.Change:
+        index = form.get("person", "")
+        return casework.link_pupil(
+            report,
+            int(index) if index.isdigit() else -1,
+            form.get("pupil_id", "").strip(),
+        )
+
+    return _act(context, report_id, build)
+
+
+@staff.route(
+    "/staff/reports/{report_id}/merge", methods=["POST"], content_types=FORM_TYPES
+)
+@staff_view(staff, roles=HANDLER_ROLES)
+def case_merge(context: StaffContext, report_id: str) -> Response:
+    def build(report: Report, form: dict[str, str]) -> casework.Change:
+        target = _other_report(context, form.get("target", ""), "target")
+        return casework.merge_into(report, target)
+
+    return _act(context, report_id, build)
+
+
+@staff.route(
+    "/staff/reports/{report_id}/links", methods=["POST"], content_types=FORM_TYPES
+)
+@staff_view(staff, roles=HANDLER_ROLES)
+def case_link(context: StaffContext, report_id: str) -> Response:
+    def build(report: Report, form: dict[str, str]) -> casework.Change:
+        return casework.link_case(
+            report, _other_report(context, form.get("other", ""), "other")
+        )
+
+    return _act(context, report_id, build)
+
+
+def _other_report(context: StaffContext, report_id: str, field_name: str) -> Report:
+    try:
+        return readable_report(context, report_id.strip())
+    except NotFound as missing:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    field_name, "invalid", both("There is no report with this number.")
+                )
+            ]
+        ) from missing
+
+
+@staff.route("/staff/reports/{report_id}/audit", methods=["GET"])
+@staff_view(staff, roles=HANDLER_ROLES)
+def case_audit(context: StaffContext, report_id: str) -> Response:
+    report = readable_report(context, report_id)
+    trail = audit.report_trail(context.school_id, report.report_id)
+    audit.record(trail, "view_audit", context.member.staff_id, context.role)
+    return page(
+        "staff/reports/audit.html",
+        context.language,
+        staff=context,
+        report=report,
+        entries=audit.trail_of(trail),
+    )
+
+
+@staff.route("/staff/pupils/{pupil_id}", methods=["GET"])
+@staff_view(staff, roles=sorted(READ_ALL))
+def pupil_history(context: StaffContext, pupil_id: str) -> Response:
+    try:
+        pupil = Pupil.get(context.school_id, pupil_id)
+    except Pupil.DoesNotExist as missing:
+        raise NotFound(both("This page does not exist.")) from missing
+    history = cases.pupil_history(context.school_id, pupil_id)
+    audit.record(
+        audit.school_trail(context.school_id),
+        "view_pupil_history",
+        context.member.staff_id,
+        context.role,
+        {"pupil_id": pupil_id},
+    )
+    return page(
+        "staff/pupils/history.html",
+        context.language,
+        staff=context,
+        school=schools.get_school(context.school_id),
+        pupil=pupil,
+        history=history,
     )

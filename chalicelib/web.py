@@ -163,6 +163,9 @@ def staff_view(
                 response = view(context, *args, **kwargs)
             except NotFound:
                 return error_page(context, 404, "not_found")
+            except Exception:
+                logger.exception("staff page failed")
+                return error_page(context, 500, "internal_error")
             existing = response.headers.get("Set-Cookie")
             cookies = list(context.set_cookies)
             if existing:

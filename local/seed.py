@@ -13,7 +13,16 @@ from datetime import timedelta
 
 from faker import Faker
 
-from chalicelib.models import Category, Group, Label, Place, School, StaffMember
+from chalicelib.models import (
+    Category,
+    Choice,
+    Group,
+    Label,
+    Place,
+    Pupil,
+    School,
+    StaffMember,
+)
 from chalicelib.reports import store_report
 from chalicelib.validation import validate_report
 from chalicelib.weeks import SCHOOL_TZ, now_utc
@@ -64,6 +73,25 @@ SECONDARY_LOCATIONS = [
     ("onderweg", "Onderweg naar school of naar huis", "On the way to or from school"),
     ("online", "Online (app, game, social media)", "Online (app, game, social media)"),
     ("buiten_school", "Ergens anders buiten school", "Somewhere else outside school"),
+]
+
+INTERVENTIONS = [
+    (
+        "talk_hurt",
+        "Gesprek met de leerling die het overkwam",
+        "Talk with the pupil who was hurt",
+    ),
+    (
+        "talk_did_it",
+        "Gesprek met de leerling die het deed",
+        "Talk with the pupil who did it",
+    ),
+    ("parents_informed", "Ouders geïnformeerd", "Parents informed"),
+    ("restorative", "Herstelgesprek", "Restorative conversation"),
+    ("group_talk", "Groepsgesprek", "Group conversation"),
+    ("measure", "Maatregel", "Measure"),
+    ("referral", "Doorverwijzing", "Referral"),
+    ("veilig_thuis", "Melding bij Veilig Thuis", "Report to Veilig Thuis"),
 ]
 
 PRIMARY_GROUPS = ["1/2a", "1/2b", "3", "4", "5", "6", "7", "8"]
@@ -143,6 +171,9 @@ def create_school(demo: DemoSchool, region: str = "eu-central-1") -> School:
             Category(id=i, label=Label(nl=nl, en=en), urgent=u)
             for i, nl, en, u in CATEGORIES
         ],
+        interventions=[
+            Choice(id=i, label=Label(nl=nl, en=en)) for i, nl, en in INTERVENTIONS
+        ],
     )
     school.save()
     return school
@@ -153,6 +184,7 @@ def create_staff(school: School, fake: Faker) -> list[StaffMember]:
     domain = school.school_id.replace("-", "") + ".example"
     people = [
         ("coordinator", ["coordinator"], []),
+        ("ib", ["deputy", "teacher"], groups[:1]),
         ("directie", ["leadership"], []),
         ("leerkracht", ["teacher"], groups[4:5]),
         ("leerkracht2", ["teacher"], groups[6:8]),
@@ -174,11 +206,53 @@ def create_staff(school: School, fake: Faker) -> list[StaffMember]:
     return members
 
 
+def create_pupils(
+    school: School, fake: Faker, per_group: int = 12
+) -> dict[str, list[Pupil]]:
+    """A made-up roster: pupil numbers like an administration system's."""
+    roster: dict[str, list[Pupil]] = {}
+    with Pupil.batch_write() as batch:
+        for index, group in enumerate(school.groups):
+            pupils = []
+            for number in range(per_group):
+                pupil = Pupil(
+                    school.school_id,
+                    f"{100000 + index * 1000 + number}",
+                    first_name=fake.first_name(),
+                    last_name=fake.last_name(),
+                    group=group.id,
+                    school_group=f"{school.school_id}#{group.id}",
+                )
+                batch.save(pupil)
+                pupils.append(pupil)
+            roster[group.id] = pupils
+    return roster
+
+
+def _named(
+    pupil_roster: dict[str, list[Pupil]] | None,
+    fake: Faker,
+    rng: random.Random,
+    groups: list[str],
+) -> tuple[str, str]:
+    """A name and group as a reporter would write them, from the roster if any."""
+    group = rng.choice(groups)
+    if pupil_roster and pupil_roster.get(group):
+        pupil = rng.choice(pupil_roster[group])
+        return f"{pupil.first_name} {pupil.last_name}", group
+    return fake.name(), group
+
+
 def random_report(
-    school: School, fake: Faker, rng: random.Random, day_offset: int
+    school: School,
+    fake: Faker,
+    rng: random.Random,
+    day_offset: int,
+    roster: dict[str, list[Pupil]] | None = None,
 ) -> dict[str, object]:
     groups = [g.id for g in school.groups]
-    victim = fake.first_name()
+    victim_name, victim_group = _named(roster, fake, rng, groups)
+    victim = victim_name.split(" ")[0]
     occurred = (now_utc() - timedelta(days=day_offset)).astimezone(SCHOOL_TZ).date()
     anonymous = rng.random() < 0.6
     return {
@@ -194,14 +268,18 @@ def random_report(
         "description": rng.choice(DESCRIPTIONS).format(name=victim),
         "hurt": {
             "self": False,
-            "persons": [
-                {"name": f"{victim} {fake.last_name()}", "group": rng.choice(groups)}
-            ],
+            "persons": [{"name": victim_name, "group": victim_group}],
         },
         "did_it": {
             "unknown": rng.random() < 0.2,
             "persons": [
-                {"name": fake.name(), "group": rng.choice(groups)}
+                dict(
+                    zip(
+                        ("name", "group"),
+                        _named(roster, fake, rng, groups),
+                        strict=True,
+                    )
+                )
                 for _ in range(rng.choice([1, 1, 2]))
             ],
         },
@@ -217,13 +295,21 @@ def random_report(
 
 
 def seed_reports(
-    school: School, fake: Faker, rng: random.Random, weeks: int, per_week: int
+    school: School,
+    fake: Faker,
+    rng: random.Random,
+    weeks: int,
+    per_week: int,
+    *,
+    roster: dict[str, list[Pupil]] | None = None,
 ) -> int:
     stored = 0
     for day_offset in range(weeks * 7, 0, -1):
         if rng.random() > per_week / 7:
             continue
-        report = validate_report(random_report(school, fake, rng, day_offset), school)
+        report = validate_report(
+            random_report(school, fake, rng, day_offset, roster), school
+        )
         received = now_utc() - timedelta(days=day_offset - 1, hours=rng.randint(0, 8))
         store_report(
             school, str(uuid.UUID(int=rng.getrandbits(128))), report, received=received
@@ -243,5 +329,6 @@ def seed_demo(
     for demo in DEMO_SCHOOLS:
         school = create_school(demo)
         staff[school.school_id] = create_staff(school, fake)
-        seed_reports(school, fake, rng, weeks, per_week)
+        roster = create_pupils(school, fake)
+        seed_reports(school, fake, rng, weeks, per_week, roster=roster)
     return staff

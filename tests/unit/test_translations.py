@@ -15,8 +15,9 @@ PO_FILE = ROOT / "chalicelib" / "locale" / "nl" / "LC_MESSAGES" / "messages.po"
 def _extracted_msgids() -> set[str]:
     with (ROOT / "babel.cfg").open() as config:
         method_map, options_map = parse_mapping_cfg(config)
-    # both(msgid) in the API; _Checker.fail(field, code, msgid) in validation.
-    keywords = {**DEFAULT_KEYWORDS, "both": None, "fail": (3,)}
+    # both(msgid) in the API; fail(field, code, msgid) in validation;
+    # _invalid(field, msgid) in casework.
+    keywords = {**DEFAULT_KEYWORDS, "both": None, "fail": (3,), "_invalid": (2,)}
     return {
         message if isinstance(message, str) else message[0]
         for _, _, message, _, _ in extract_from_dir(

@@ -1,0 +1,322 @@
+"""Changes to a case. The original answers are never edited.
+
+Each change is one DynamoDB transaction: the report's case fields (guarded by its
+version, so two people changing one case at once cannot overwrite each other),
+the timeline event, any index pointers and the audit entry. Either all of it is
+stored or none of it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import audit
+from chalicelib.access import HANDLERS, TEACHER, StaffContext
+from chalicelib.cases import STATUSES, case_key
+from chalicelib.errors import Conflict, FieldError, NotFound, ValidationFailed
+from chalicelib.i18n import both
+from chalicelib.models import CaseEvent, Pupil, Report, ReportIndex, School, StaffMember
+from chalicelib.weeks import local_today, now_utc
+
+CLOSE_REASONS = ("stopped", "solved_together", "referred", "no_grounds", "duplicate")
+EFFECTS = ("stopped", "less", "unchanged", "worse")
+MAX_NOTE = 4000
+
+
+@dataclass
+class Change:
+    """What one case action writes, gathered before the single transaction."""
+
+    kind: str
+    text: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    report_actions: list[Action] = field(default_factory=list)
+    pointers: list[ReportIndex] = field(default_factory=list)
+    removed_pointers: list[ReportIndex] = field(default_factory=list)
+    extra_updates: list[tuple[Model, list[Action]]] = field(default_factory=list)
+
+
+def _invalid(name: str, msgid: str) -> ValidationFailed:
+    return ValidationFailed([FieldError(name, "invalid", both(msgid))])
+
+
+def _text(value: str | None, name: str, required: bool = True) -> str | None:
+    if value is None or not value.strip():
+        if required:
+            raise _invalid(name, "Please fill this in.")
+        return None
+    if len(value) > MAX_NOTE:
+        raise _invalid(name, "This text is too long.")
+    return value
+
+
+def followup_scope(school_id: str) -> str:
+    return f"{school_id}#followup"
+
+
+def pupil_scope(school_id: str, pupil_id: str) -> str:
+    return f"{school_id}#pupil#{pupil_id}"
+
+
+def apply(context: StaffContext, report: Report, change: Change) -> CaseEvent:
+    """Store a change in one transaction; a concurrent edit answers 409."""
+    at = now_utc()
+    event = CaseEvent(
+        case_key(report.school_id, report.report_id),
+        f"{at:%Y%m%d%H%M%S%f}#{secrets.token_hex(3)}",
+        kind=change.kind,
+        at=at,
+        actor=context.member.staff_id,
+        actor_role=context.role,
+        text=change.text,
+        data=change.data or None,
+    )
+    if change.kind == "intervention":
+        with_followup_pointer(change, report, event.event_id)
+    actions = [*change.report_actions, Report.last_activity_at.set(at)]
+    if context.handles_cases and report.first_action_at is None:
+        actions.append(Report.first_action_at.set(at))
+    entry = audit.new_entry(
+        audit.report_trail(report.school_id, report.report_id),
+        change.kind,
+        context.member.staff_id,
+        context.role,
+        {"event_id": event.event_id},
+    )
+    try:
+        with TransactWrite(connection=Report._get_connection().connection) as tx:
+            tx.update(report, actions=actions)
+            tx.save(event, condition=CaseEvent.event_id.does_not_exist())
+            tx.save(entry, condition=audit.APPEND_ONLY)
+            for pointer in change.pointers:
+                tx.save(pointer)
+            for pointer in change.removed_pointers:
+                tx.delete(pointer)
+            for model, model_actions in change.extra_updates:
+                tx.update(model, actions=model_actions)
+    except TransactWriteError as error:
+        raise Conflict(
+            both(
+                "Someone else changed this case just now. Reload the page and try again."
+            ),
+            cause=error,
+        ) from error
+    return event
+
+
+def require_handler(context: StaffContext) -> None:
+    if not context.roles & HANDLERS:
+        raise NotFound(both("This page does not exist."))
+
+
+def set_status(report: Report, status: str, reason: str | None) -> Change:
+    if status not in STATUSES:
+        raise _invalid("status", "Please choose one of the answers shown.")
+    if status == "closed" and reason not in CLOSE_REASONS:
+        raise _invalid("reason", "Closing a case needs a reason.")
+    closed_reason = reason if status == "closed" else None
+    return Change(
+        "status",
+        data={"from": report.status, "to": status, "reason": closed_reason},
+        report_actions=[
+            Report.status.set(status),
+            Report.closed_reason.set(closed_reason)
+            if closed_reason
+            else Report.closed_reason.remove(),
+        ],
+    )
+
+
+def assign(report: Report, staff_id: str) -> Change:
+    try:
+        member = StaffMember.get(report.school_id, staff_id)
+    except StaffMember.DoesNotExist as error:
+        raise _invalid("staff_id", "Please choose one of the answers shown.") from error
+    if not member.active or not set(member.roles) & (HANDLERS | {TEACHER}):
+        raise _invalid("staff_id", "Please choose one of the answers shown.")
+    return Change(
+        "assign",
+        data={"staff_id": staff_id},
+        report_actions=[Report.assigned_to.set(staff_id)],
+    )
+
+
+def note(text: str | None) -> Change:
+    return Change("note", text=_text(text, "text"))
+
+
+def observation(text: str | None) -> Change:
+    return Change("observation", text=_text(text, "text"))
+
+
+def message_to_reporter(text: str | None) -> Change:
+    return Change("message_out", text=_text(text, "text"))
+
+
+def intervention(
+    school: School, *, kind: str, on: str, follow_up_on: str | None, text: str | None
+) -> Change:
+    if kind not in {choice.id for choice in school.interventions}:
+        raise _invalid("kind", "Please choose one of the answers shown.")
+    day = _day(on, "on")
+    if day > local_today():
+        raise _invalid("on", "This date is in the future.")
+    follow_up = _day(follow_up_on, "follow_up_on") if follow_up_on else None
+    if follow_up is not None and follow_up < day:
+        raise _invalid(
+            "follow_up_on", "The follow-up date must come after the intervention."
+        )
+    change = Change(
+        "intervention",
+        text=_text(text, "text", required=False),
+        data={
+            "kind": kind,
+            "on": day.isoformat(),
+            "follow_up_on": follow_up.isoformat() if follow_up else None,
+        },
+    )
+    if follow_up is not None:
+        change.report_actions.append(Report.status.set("follow_up"))
+    return change
+
+
+def with_followup_pointer(change: Change, report: Report, event_id: str) -> None:
+    """The due follow-up, findable per school by date (weekly mails, overviews)."""
+    follow_up_on = change.data.get("follow_up_on")
+    if follow_up_on:
+        change.pointers.append(
+            ReportIndex(
+                followup_scope(report.school_id),
+                f"{follow_up_on}#{report.report_id}#{event_id}",
+                report_id=report.report_id,
+            )
+        )
+
+
+def effect(report: Report, intervention_event: CaseEvent, outcome: str) -> Change:
+    if outcome not in EFFECTS:
+        raise _invalid("effect", "Please choose one of the answers shown.")
+    data = intervention_event.data.as_dict() if intervention_event.data else {}
+    change = Change(
+        "effect",
+        data={
+            "intervention": intervention_event.event_id,
+            "effect": outcome,
+            "kind": data.get("kind"),
+        },
+    )
+    if data.get("follow_up_on"):
+        change.removed_pointers.append(
+            ReportIndex(
+                followup_scope(report.school_id),
+                f"{data['follow_up_on']}#{report.report_id}#{intervention_event.event_id}",
+                report_id=report.report_id,
+            )
+        )
+    return change
+
+
+def link_pupil(report: Report, person_index: int, pupil_id: str) -> Change:
+    if not 0 <= person_index < len(report.persons):
+        raise _invalid("person", "Please choose one of the answers shown.")
+    try:
+        pupil = Pupil.get(report.school_id, pupil_id)
+    except Pupil.DoesNotExist as error:
+        raise _invalid(
+            "pupil_id", "This pupil is not in the school's roster."
+        ) from error
+    person = report.persons[person_index]
+    groups = _sorted_ids(*report.groups, pupil.group)
+    change = Change(
+        "link_pupil",
+        data={"person": person_index, "pupil_id": pupil_id, "role": person.role},
+        report_actions=[
+            Report.persons[person_index]["pupil_id"].set(pupil_id),
+            Report.groups.set(groups),
+        ],
+        pointers=[
+            ReportIndex(
+                pupil_scope(report.school_id, pupil_id),
+                report.report_id,
+                report_id=report.report_id,
+            )
+        ],
+    )
+    if pupil.group not in report.groups:
+        # Linking a pupil brings the report to the teachers of the pupil's group.
+        change.pointers.append(
+            ReportIndex(
+                f"{report.school_id}#group#{pupil.group}",
+                report.report_id,
+                report_id=report.report_id,
+            )
+        )
+    return change
+
+
+def merge_into(report: Report, target: Report) -> Change:
+    if target.report_id == report.report_id or target.merged_into:
+        raise _invalid("target", "This report cannot be merged into that case.")
+    return Change(
+        "merged",
+        data={"into": target.report_id},
+        report_actions=[
+            Report.merged_into.set(target.report_id),
+            Report.status.set("closed"),
+            Report.closed_reason.set("duplicate"),
+        ],
+        extra_updates=[
+            (
+                target,
+                [
+                    Report.linked_reports.set(
+                        _sorted_ids(*target.linked_reports, report.report_id)
+                    )
+                ],
+            )
+        ],
+    )
+
+
+def link_case(report: Report, other: Report) -> Change:
+    if other.report_id == report.report_id:
+        raise _invalid("other", "A case cannot be linked to itself.")
+    return Change(
+        "linked",
+        data={"other": other.report_id},
+        report_actions=[
+            Report.linked_reports.set(
+                _sorted_ids(*report.linked_reports, other.report_id)
+            )
+        ],
+        extra_updates=[
+            (
+                other,
+                [
+                    Report.linked_reports.set(
+                        _sorted_ids(*other.linked_reports, report.report_id)
+                    )
+                ],
+            )
+        ],
+    )
+
+
+def _day(value: str | None, name: str) -> date:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError as error:
+        raise _invalid(name, "This is not a valid date.") from error
+
+
+def _sorted_ids(*values: object) -> Any:
+    """A sorted list of unique ids, as stored in the report's id lists."""
+    return sorted({str(value) for value in values})
