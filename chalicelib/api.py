@@ -67,7 +67,8 @@ def json_body(request: Request) -> Any:
         )
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    # Deeply nested arrays or objects exhaust the parser's recursion limit.
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise BadRequest(
             both("The report could not be read. Please try again.")
         ) from error

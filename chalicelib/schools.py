@@ -41,9 +41,10 @@ def form_config(school: School) -> dict[str, Any]:
 
 
 def coordinators(school_id: str) -> list[StaffMember]:
+    """The coordinator(s) and their deputies: who is alerted of urgent reports."""
     # A school has tens of staff members: one Query on its partition, filtered.
     return [
         member
         for member in StaffMember.query(school_id)
-        if member.active and "coordinator" in member.roles
+        if member.active and {"coordinator", "deputy"} & set(member.roles)
     ]

@@ -524,3 +524,44 @@ def pupil_history(context: StaffContext, pupil_id: str) -> Response:
         pupil=pupil,
         history=history,
     )
+
+
+@staff.route("/staff/forgot", methods=["GET"])
+def forgot_form() -> Response:
+    return page("staff/forgot.html", _language())
+
+
+@staff.route("/staff/forgot", methods=["POST"], content_types=FORM_TYPES)
+def forgot_submit() -> Response:
+    request = _request()
+    form = form_data(request)
+    language = normalise_language(form.get("lang"))
+    if not same_origin(request):
+        return page("staff/forgot.html", language, status=403)
+    email = form.get("email", "").strip().lower()
+    # The same answer whether or not the address is known: no account probing.
+    auth.start_password_reset(email)
+    return page("staff/reset.html", language, email=email)
+
+
+@staff.route("/staff/reset", methods=["POST"], content_types=FORM_TYPES)
+def reset_submit() -> Response:
+    request = _request()
+    form = form_data(request)
+    language = normalise_language(form.get("lang"))
+    email = form.get("email", "").strip().lower()
+    if not same_origin(request):
+        return page("staff/forgot.html", language, status=403)
+    if form.get("password", "") != form.get("password_again", ""):
+        return page(
+            "staff/reset.html", language, status=422, email=email, error="mismatch"
+        )
+    try:
+        auth.finish_password_reset(
+            email, form.get("code", "").strip(), form.get("password", "")
+        )
+    except auth.AuthError:
+        return page(
+            "staff/reset.html", language, status=422, email=email, error="rejected"
+        )
+    return page("staff/login.html", language, email=email, notice="password_changed")

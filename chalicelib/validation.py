@@ -62,7 +62,7 @@ TOP_LEVEL = {
     "danger_now",
 }
 
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,100}")
 _ALLOWED_IN_MULTILINE = {"\n", "\r", "\t"}
 
 
@@ -84,7 +84,10 @@ class _Checker:
         multiline: bool = False,
     ) -> str | None:
         value = data.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        # Blank text answers a required question with nothing; in an optional one
+        # it is kept as typed, like any other text.
+        blank = isinstance(value, str) and not value.strip()
+        if value is None or value == "" or (blank and required):
             if required:
                 self.fail(field, "required", "Please fill this in.")
             return None
@@ -177,7 +180,7 @@ def _storable(value: str, multiline: bool) -> bool:
 
 
 def validate_idempotency_key(value: str | None) -> str:
-    if not value or not IDEMPOTENCY_KEY.match(value):
+    if not value or not IDEMPOTENCY_KEY.fullmatch(value):
         raise ValidationFailed(
             [
                 FieldError(
@@ -312,7 +315,7 @@ def _persons(
             continue
         name = check.text(item, "name", f"{field}.name", limit=MAX_NAME, required=True)
         group = item.get("group") or None
-        if group is not None and group not in groups:
+        if group is not None and (not isinstance(group, str) or group not in groups):
             check.fail(
                 f"{field}.group",
                 "invalid_choice",
