@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice.app import Chalice, Request, Response
 
-from chalicelib import ratelimit, reports, schools
+from chalicelib import followup, ratelimit, reports, schools
 from chalicelib.api import handles_errors, json_body, json_response
 from chalicelib.obs import logger, metrics
 from chalicelib.staff_pages import staff
@@ -56,8 +56,46 @@ def submit_report(slug: str) -> Response:
     key = validate_idempotency_key(request.headers.get("idempotency-key"))
     report = validate_report(payload, school)
 
-    address = (request.context.get("identity") or {}).get("sourceIp") or "unknown"
-    ratelimit.check_intake(school.school_id, address)
+    ratelimit.check_intake(school.school_id, _client_address(request))
     result = reports.submit(school, key, report, app.lambda_context)
 
     return json_response(result, status=201)
+
+
+def _client_address(request: Request) -> str:
+    return (request.context.get("identity") or {}).get("sourceIp") or "unknown"
+
+
+def _receipt_request(slug: str) -> tuple[Any, Any, dict[str, Any]]:
+    """School, report and body of a follow-up request, after the brute-force limit."""
+    request = current_request()
+    school = schools.get_school(slug)
+    payload = json_body(request)
+    if not isinstance(payload, dict):
+        payload = {}
+    ratelimit.check_receipt_lookup(school.school_id, _client_address(request))
+    report = followup.report_for_code(school, payload.get("receipt_code"))
+    return school, report, payload
+
+
+@app.route("/schools/{slug}/status", methods=["POST"], content_types=["*/*"])
+@handles_errors
+def report_status(slug: str) -> Response:
+    _, report, _ = _receipt_request(slug)
+    return json_response(followup.status_of(report))
+
+
+@app.route("/schools/{slug}/messages", methods=["POST"], content_types=["*/*"])
+@handles_errors
+def reporter_message(slug: str) -> Response:
+    school, report, payload = _receipt_request(slug)
+    followup.add_message(school, report, payload.get("text"))
+    return json_response(followup.status_of(report), status=201)
+
+
+@app.route("/schools/{slug}/reply-alert", methods=["POST"], content_types=["*/*"])
+@handles_errors
+def reply_alert(slug: str) -> Response:
+    _, report, payload = _receipt_request(slug)
+    followup.set_reply_alert(report, payload.get("email"))
+    return json_response({"reply_alert": bool(payload.get("email"))})

@@ -35,3 +35,8 @@ def both(msgid: str, **values: object) -> dict[str, str]:
 
 def normalise_language(value: object) -> str:
     return value if isinstance(value, str) and value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def N_(msgid: str) -> str:
+    """Mark a message for extraction where it is defined, translated later."""
+    return msgid

@@ -248,6 +248,17 @@ class AuditEvent(Model):
     detail = MapAttribute[str, Any](null=True)
 
 
+class ReplyAlert(Model):
+    """The address a reporter left to hear that a reply waits. Staff never see it:
+    no staff page reads this table, and the mail it gets says nothing more."""
+
+    Meta = _meta("reply-alerts")
+
+    school_id = UnicodeAttribute(hash_key=True)
+    report_id = UnicodeAttribute(range_key=True)
+    email = UnicodeAttribute()
+
+
 class RateCounter(Model):
     """Fixed-window request counters; keys hold only hashes, never addresses."""
 
@@ -276,6 +287,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Pupil,
     CaseEvent,
     AuditEvent,
+    ReplyAlert,
     RateCounter,
     IdempotencyRecord,
 )

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
 
-from chalicelib import audit, auth, cases, casework, schools, sessions
+from chalicelib import audit, auth, cases, casework, followup, schools, sessions
 from chalicelib.access import (
     HANDLERS,
     READ_ALL,
@@ -383,9 +383,13 @@ def case_observation(context: StaffContext, report_id: str) -> Response:
 )
 @staff_view(staff, roles=HANDLER_ROLES)
 def case_message(context: StaffContext, report_id: str) -> Response:
-    return _act(
+    response = _act(
         context, report_id, lambda r, f: casework.message_to_reporter(f.get("text"))
     )
+    if response.status_code == 303:
+        report = readable_report(context, report_id)
+        followup.alert_reporter(schools.get_school(context.school_id), report)
+    return response
 
 
 @staff.route(
