@@ -569,3 +569,14 @@ def reset_submit() -> Response:
             "staff/reset.html", language, status=422, email=email, error="rejected"
         )
     return page("staff/login.html", language, email=email, notice="password_changed")
+
+
+@staff.route("/staff/language", methods=["POST"], content_types=FORM_TYPES)
+@staff_view(
+    staff, roles=("teacher", "coordinator", "deputy", "leadership", "administrator")
+)
+def choose_language(context: StaffContext) -> Response:
+    """Each staff member reads the UI (and their mails) in their own language."""
+    language = normalise_language(form_data(_request()).get("language"))
+    context.member.update(actions=[StaffMember.language.set(language)])
+    return redirect("/staff/")
