@@ -164,7 +164,8 @@ def _persistence() -> DynamoDBPersistenceLayer:
 def _intake_once(submission: dict[str, Any], school: School) -> dict[str, Any]:
     key = submission["key"]
     try:
-        stored = store_report(school, key, submission["report"])
+        report = {**submission["report"], "language": submission["language"]}
+        stored = store_report(school, key, report)
     except KeyAlreadyUsed as used:
         logger.info(
             "report already stored for key", extra={"report_id": used.report_id}
@@ -196,7 +197,15 @@ def submit(
         persistence_store=_persistence(),
         config=_config,
     )(_intake_once)
-    submission = {"school_id": school.school_id, "key": key, "report": report}
+    # The language is left out of the comparison of a retried submission: a
+    # reporter may switch language before retrying the very same answers.
+    answers = {name: value for name, value in report.items() if name != "language"}
+    submission = {
+        "school_id": school.school_id,
+        "key": key,
+        "language": report["language"],
+        "report": answers,
+    }
 
     deadline = time.monotonic() + IN_PROGRESS_WAIT_SECONDS
     while True:

@@ -371,6 +371,8 @@ def _occurred_on(check: _Checker, value: Any) -> str | None:
 
 def _told(check: _Checker, payload: dict[str, Any]) -> dict[str, Any]:
     told = payload.get("told") or []
+    if told == []:
+        check.fail("told", "required", "Please choose at least one answer.")
     valid = (
         isinstance(told, list)
         and all(isinstance(t, str) and t in TOLD for t in told)

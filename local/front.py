@@ -104,6 +104,12 @@ class Front:
             "nl",
             slug=slug,
             form_url=f"{self.base_url}/s/{slug}/",
+            # The embed code is shown as text: a plain str is escaped, Markup not.
+            snippet=str(
+                render(
+                    "site/stopknop.html", "nl", form_url=f"{self.base_url}/s/{slug}/"
+                )
+            ).strip(),
             others=[s for s in self.demo_slugs if s != slug],
         )
         return Response(html, content_type="text/html; charset=utf-8")
