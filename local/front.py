@@ -70,6 +70,7 @@ class Front:
                 Rule("/demo/<slug>/", endpoint="school_site"),
                 Rule("/s/<slug>/", endpoint="form"),
                 Rule("/s/<slug>", endpoint="form_slash"),
+                Rule("/s/<slug>/status", endpoint="status_page"),
                 Rule("/form-assets/<path:path>", endpoint="form_asset"),
             ]
         )
@@ -116,6 +117,11 @@ class Front:
 
     def form(self, request: Request, slug: str) -> Response:
         response = send_from_directory(FORM_DIR, "index.html", request.environ)
+        response.headers.update(FORM_HEADERS)
+        return response
+
+    def status_page(self, request: Request, slug: str) -> Response:
+        response = send_from_directory(FORM_DIR, "status.html", request.environ)
         response.headers.update(FORM_HEADERS)
         return response
 
