@@ -66,7 +66,15 @@ def submit_report(slug: str) -> Response:
     return json_response(result, status=201)
 
 
+# Deployed, API Gateway sees CloudFront's address; CloudFront's edge function writes
+# the visitor's address into this header, overwriting whatever a client sent, and
+# the WAF blocks requests that bypass CloudFront. Locally anyone could set it.
+CLIENT_ADDRESS_HEADER = "x-m5-client-ip"
+
+
 def _client_address(request: Request) -> str:
+    if not settings.is_local and request.headers.get(CLIENT_ADDRESS_HEADER):
+        return str(request.headers[CLIENT_ADDRESS_HEADER])
     return (request.context.get("identity") or {}).get("sourceIp") or "unknown"
 
 
