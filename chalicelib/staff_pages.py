@@ -281,12 +281,15 @@ def _case_page(
             for m in StaffMember.query(context.school_id)
             if m.active and set(m.roles) & (HANDLERS | {TEACHER})
         ]
-        extra["roster"] = {
-            person.group: list(
-                Pupil.by_group.query(f"{context.school_id}#{person.group}")
-            )
+        unlinked_groups = {
+            person.group
             for person in report.persons
             if person.group and not person.pupil_id
+        }
+        # One Query per group, however many of the named persons share it.
+        extra["roster"] = {
+            group: list(Pupil.by_group.query(f"{context.school_id}#{group}"))
+            for group in sorted(unlinked_groups)
         }
     return page(
         "staff/reports/detail.html",

@@ -12,7 +12,7 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib import auth, sessions
 from chalicelib.access import RULES, Rule, StaffContext
 from chalicelib.config import settings
-from chalicelib.errors import M5Error, NotFound
+from chalicelib.errors import NotFound, PayloadTooLarge
 from chalicelib.i18n import both
 from chalicelib.models import StaffMember
 from chalicelib.obs import logger
@@ -64,7 +64,7 @@ def form_data(request: Request) -> dict[str, str]:
     if isinstance(raw, str):
         raw = raw.encode()
     if len(raw) > MAX_FORM_BYTES:
-        raise M5Error(both("This form is too large."))
+        raise PayloadTooLarge(both("This form is too large."))
     fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
     return {name: values[-1] for name, values in fields.items()}
 
@@ -163,6 +163,8 @@ def staff_view(
                 response = view(context, *args, **kwargs)
             except NotFound:
                 return error_page(context, 404, "not_found")
+            except PayloadTooLarge:
+                return error_page(context, 413, "too_large")
             except Exception:
                 logger.exception("staff page failed")
                 return error_page(context, 500, "internal_error")

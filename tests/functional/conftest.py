@@ -10,6 +10,7 @@ from moto import mock_aws
 
 from chalicelib import aws, reports
 from chalicelib.models import create_tables
+from tests.functional.staff_fixtures import *  # noqa: F403
 
 
 @pytest.fixture
