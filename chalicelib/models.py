@@ -248,6 +248,19 @@ class AuditEvent(Model):
     detail = MapAttribute[str, Any](null=True)
 
 
+class WeekAggregate(Model):
+    """Counters of one scope (a school, or one group) for one ISO week of receipt.
+
+    Counters are attributes named "<dimension>:<value>" added with ADD, so they
+    are not declared here; read them with `counters_of` (see aggregates.py).
+    """
+
+    Meta = _meta("aggregates")
+
+    scope = UnicodeAttribute(hash_key=True)
+    week = UnicodeAttribute(range_key=True)
+
+
 class ReplyAlert(Model):
     """The address a reporter left to hear that a reply waits. Staff never see it:
     no staff page reads this table, and the mail it gets says nothing more."""
@@ -288,6 +301,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     CaseEvent,
     AuditEvent,
     ReplyAlert,
+    WeekAggregate,
     RateCounter,
     IdempotencyRecord,
 )
