@@ -499,12 +499,15 @@ def case_audit(context: StaffContext, report_id: str) -> Response:
     report = readable_report(context, report_id)
     trail = audit.report_trail(context.school_id, report.report_id)
     audit.record(trail, "view_audit", context.member.staff_id, context.role)
+    # The trail stores staff ids; a coordinator reads names (one Query per school).
+    names = {m.staff_id: m.name for m in StaffMember.query(context.school_id)}
     return page(
         "staff/reports/audit.html",
         context.language,
         staff=context,
         report=report,
         entries=audit.trail_of(trail),
+        staff_names=names,
     )
 
 

@@ -1062,6 +1062,10 @@
 
   function renderDone() {
     $("#receipt-code").textContent = state.receipt.code;
+    // The address is shown in full so it can be written down with the code.
+    const link = $("#status-link");
+    link.href = `/s/${encodeURIComponent(slug)}/status`;
+    link.textContent = link.href;
     $("#done-danger").hidden = !state.receipt.danger;
   }
 

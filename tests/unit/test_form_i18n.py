@@ -1,8 +1,8 @@
-"""The report form's texts: every visible word comes from i18n/<lang>.json.
+"""The reporter's pages' texts: every visible word comes from i18n/<lang>.json.
 
-The form is read by children and parents in two languages; a key missing from one
-file shows an empty label, and a word typed into index.html or form.js is never
-translated.
+The report form and the status page are read by children and parents in two
+languages; a key missing from one file shows an empty label, and a word typed into
+a page or its script is never translated.
 """
 
 from __future__ import annotations
@@ -21,11 +21,15 @@ HUMAN_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt", "aria-descripti
 # Elements whose content is never shown as text.
 NOT_SHOWN = {"script", "style", "template"}
 VOID = {"meta", "link", "input", "br", "img", "hr", "source", "wbr", "col", "area"}
-# form.js names keys only as literals: t("key"), both("key") or fail(field, "key").
+# The scripts name keys only as literals: t("key"), both("key") or fail(field, "key").
 KEY_CALL = re.compile(
     r"""\b(?:t|both)\(\s*["']([^"']+)["']|\bfail\(\s*[^,()]+,\s*["']([^"']+)["']"""
 )
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# Each page of the reporter with its script.
+PAGES = {"form": ("index.html", "form.js"), "status": ("status.html", "status.js")}
+# Texts of the report form that the status page shows as well.
+SHARED_PREFIXES = ("page.", "lang.", "exit.", "danger.", "errors.prefix", "not_found.")
 
 
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -81,18 +85,31 @@ class FormPage(HTMLParser):
         return any(inside for _, inside in self.open)
 
 
-@pytest.fixture(scope="module")
-def page() -> FormPage:
+def parse_page(name: str) -> FormPage:
     parser = FormPage()
-    parser.feed((FORM / "index.html").read_text(encoding="utf-8"))
+    parser.feed((FORM / PAGES[name][0]).read_text(encoding="utf-8"))
     parser.close()
     return parser
 
 
-@pytest.fixture(scope="module")
-def script_keys() -> set[str]:
-    script = (FORM / "form.js").read_text(encoding="utf-8")
+def keys_in_script(name: str) -> set[str]:
+    script = (FORM / PAGES[name][1]).read_text(encoding="utf-8")
     return {call or failure for call, failure in KEY_CALL.findall(script)}
+
+
+@pytest.fixture(scope="module", params=sorted(PAGES))
+def page_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def page(page_name: str) -> FormPage:
+    return parse_page(page_name)
+
+
+@pytest.fixture(scope="module")
+def script_keys(page_name: str) -> set[str]:
+    return keys_in_script(page_name)
 
 
 def test_dutch_and_english_have_exactly_the_same_keys() -> None:
@@ -129,48 +146,65 @@ def test_both_languages_use_the_same_placeholders() -> None:
     assert differing == []
 
 
-def test_every_key_in_index_html_exists(page: FormPage) -> None:
+def test_every_key_in_the_page_exists(page: FormPage) -> None:
     texts = load_texts("nl")
 
-    assert page.keys, "index.html uses no data-i18n keys"
+    assert page.keys, "the page uses no data-i18n keys"
     assert sorted(page.keys - set(texts)) == []
 
 
-def test_every_key_in_form_js_exists(script_keys: set[str]) -> None:
+def test_every_key_in_the_script_exists(script_keys: set[str]) -> None:
     texts = load_texts("nl")
 
-    assert script_keys, "form.js uses no t()/both() keys"
+    assert script_keys, "the script uses no t()/both() keys"
     assert sorted(script_keys - set(texts)) == []
 
 
-def test_every_text_is_used_somewhere(page: FormPage, script_keys: set[str]) -> None:
+def test_every_text_is_used_somewhere() -> None:
     texts = load_texts("nl")
 
-    assert sorted(set(texts) - page.keys - script_keys) == []
+    used = set().union(
+        *(parse_page(name).keys | keys_in_script(name) for name in PAGES)
+    )
+
+    assert sorted(set(texts) - used) == []
 
 
-def test_index_html_shows_no_text_outside_data_i18n_elements(page: FormPage) -> None:
+def test_the_status_page_uses_its_own_texts_or_shared_ones() -> None:
+    used = parse_page("status").keys | keys_in_script("status")
+
+    foreign = [
+        key
+        for key in used
+        if not key.startswith("status.") and not key.startswith(SHARED_PREFIXES)
+    ]
+
+    assert sorted(foreign) == []
+
+
+def test_the_page_shows_no_text_outside_data_i18n_elements(page: FormPage) -> None:
     assert page.stray_text == []
 
 
-def test_index_html_has_no_hard_coded_labels_for_assistive_technology(
+def test_the_page_has_no_hard_coded_labels_for_assistive_technology(
     page: FormPage,
 ) -> None:
     assert page.human_attributes == []
 
 
-def test_index_html_has_nothing_inline_the_content_security_policy_refuses(
+def test_the_page_has_nothing_inline_the_content_security_policy_refuses(
     page: FormPage,
 ) -> None:
     assert page.inline_code == []
 
 
-def test_form_js_never_writes_markup() -> None:
-    # Names and texts typed by reporters are shown on the review page; writing
-    # markup would let them run as HTML.
-    script = (FORM / "form.js").read_text(encoding="utf-8")
+@pytest.mark.parametrize("script", ["form.js", "status.js"])
+def test_the_scripts_never_write_markup(script: str) -> None:
+    # Names and texts typed by reporters, and the school's messages, are shown on
+    # these pages; writing markup would let them run as HTML.
+    source = (FORM / script).read_text(encoding="utf-8")
 
     assert (
-        re.findall(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", script)
+        re.findall(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", source)
         == []
     )
