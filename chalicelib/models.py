@@ -113,6 +113,9 @@ class StaffMember(Model):
     groups = ListAttribute(of=UnicodeAttribute, default=list)
     language = UnicodeAttribute(default="nl")
     active = BooleanAttribute(default=True)
+    # Sessions signed in at or before this moment (epoch ms) are over: set
+    # on sign-out, so copied cookies stop working even while their token is valid.
+    signed_out_at = NumberAttribute(null=True)
 
 
 class Contact(MapAttribute[str, Any]):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from dataclasses import dataclass, replace
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -34,6 +35,7 @@ class Session:
     email: str
     subject: str  # Cognito's user id: the session belongs to this user's tokens
     csrf: str
+    issued_at: int = 0  # sign-in time (epoch ms): signing out ends older sessions
     school_id: str | None = None
     staff_id: str | None = None
 
@@ -46,7 +48,12 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def new_session(email: str, subject: str) -> Session:
-    return Session(email=email, subject=subject, csrf=secrets.token_urlsafe(32))
+    return Session(
+        email=email,
+        subject=subject,
+        csrf=secrets.token_urlsafe(32),
+        issued_at=int(time.time() * 1000),
+    )
 
 
 def read_cookies(headers: Any) -> dict[str, str]:
@@ -73,6 +80,7 @@ def load_session(cookies: dict[str, str]) -> Session | None:
         email=data["email"],
         subject=str(data.get("subject", "")),
         csrf=str(data.get("csrf", "")),
+        issued_at=int(data.get("issued_at") or 0),
         school_id=data.get("school_id"),
         staff_id=data.get("staff_id"),
     )
@@ -98,6 +106,7 @@ def session_cookies(
         "email": session.email,
         "subject": session.subject,
         "csrf": session.csrf,
+        "issued_at": session.issued_at,
         "school_id": session.school_id,
         "staff_id": session.staff_id,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -216,6 +217,9 @@ def choose_school_submit() -> Response:
 def logout(context: StaffContext) -> Response:
     cookies = sessions.read_cookies(_request().headers)
     auth.sign_out(cookies.get(sessions.ACCESS_COOKIE, ""))
+    # Ends this member's sessions everywhere, copies of these cookies included.
+    signed_out_at = int(time.time() * 1000)
+    context.member.update(actions=[StaffMember.signed_out_at.set(signed_out_at)])
     audit.record(
         audit.school_trail(context.school_id),
         "sign_out",

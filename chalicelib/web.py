@@ -110,7 +110,10 @@ def staff_context(request: Request) -> StaffContext | None:
     except StaffMember.DoesNotExist:
         return None
     same_user = identity.subject == session.subject and member.email == session.email
-    if not member.active or not same_user:
+    signed_out = member.signed_out_at is not None and session.issued_at <= int(
+        member.signed_out_at
+    )
+    if not member.active or not same_user or signed_out:
         return None
     return StaffContext(member, session, identity, set_cookies)
 

@@ -244,7 +244,12 @@ def _request(scene: Scene, route: StaffRoute, role: str, target: str):
         path = path.replace("{pupil_id}", scene.pupils[target].pupil_id)
     if route.method == "GET":
         return browser.get(path)
-    return browser.post(path, _form(scene, route.view, report))
+    response = browser.post(path, _form(scene, route.view, report))
+    if route.view == "logout" and response.status_code == 303:
+        # Signing out ends every session of that person (as Cognito's global
+        # sign-out does): the shared browser signs in again.
+        scene.browsers[role] = scene.world.sign_in(role)
+    return response
 
 
 def _in_scope(role: str, target: str) -> bool:

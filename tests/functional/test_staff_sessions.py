@@ -321,3 +321,16 @@ def test_teacher_moved_to_another_group_loses_the_old_groups_reports(
     assert detail.status_code == 404
     assert report.description not in html(detail)
     assert report.report_id not in html(listing)
+
+
+def test_signing_out_ends_copies_of_the_session_cookies(staff_world):
+    browser = staff_world.sign_in("leadership")
+    copied = StaffBrowser(browser.http, dict(browser.cookies))
+    assert copied.get("/staff/").status_code == 200
+
+    signed_out = browser.post("/staff/logout")
+
+    assert redirects_to_login(signed_out)
+    assert redirects_to_login(copied.get("/staff/"))
+    again = staff_world.sign_in("leadership")
+    assert again.get("/staff/").status_code == 200
