@@ -109,5 +109,5 @@ def reporter_message(slug: str) -> Response:
 @handles_errors
 def reply_alert(slug: str) -> Response:
     _, report, payload = _receipt_request(slug)
-    followup.set_reply_alert(report, payload.get("email"))
-    return json_response({"reply_alert": bool(payload.get("email"))})
+    alert_set = followup.set_reply_alert(report, payload.get("email"))
+    return json_response({"reply_alert": alert_set})

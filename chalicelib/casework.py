@@ -29,6 +29,8 @@ from chalicelib.weeks import local_today, now_utc
 CLOSE_REASONS = ("stopped", "solved_together", "referred", "no_grounds", "duplicate")
 EFFECTS = ("stopped", "less", "unchanged", "worse")
 MAX_NOTE = 4000
+# Ids typed or posted are bounded before they reach DynamoDB (keys are capped).
+MAX_ID = 64
 
 
 @dataclass
@@ -136,6 +138,8 @@ def set_status(report: Report, status: str, reason: str | None) -> Change:
 
 
 def assign(report: Report, staff_id: str) -> Change:
+    if not staff_id or len(staff_id) > MAX_ID:
+        raise _invalid("staff_id", "Please choose one of the answers shown.")
     try:
         member = StaffMember.get(report.school_id, staff_id)
     except StaffMember.DoesNotExist as error:
@@ -227,6 +231,8 @@ def effect(report: Report, intervention_event: CaseEvent, outcome: str) -> Chang
 def link_pupil(report: Report, person_index: int, pupil_id: str) -> Change:
     if not 0 <= person_index < len(report.persons):
         raise _invalid("person", "Please choose one of the answers shown.")
+    if not pupil_id or len(pupil_id) > MAX_ID:
+        raise _invalid("pupil_id", "This pupil is not in the school's roster.")
     try:
         pupil = Pupil.get(report.school_id, pupil_id)
     except Pupil.DoesNotExist as error:

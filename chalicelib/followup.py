@@ -124,10 +124,11 @@ def add_message(school: School, report: Report, text: Any) -> None:
     notify.reporter_wrote(school, report)
 
 
-def set_reply_alert(report: Report, email: Any) -> None:
+def set_reply_alert(report: Report, email: Any) -> bool:
+    """Store or (with an empty address) remove the alert; True when one is set."""
     if not isinstance(email, str) or not email.strip():
         ReplyAlert(report.school_id, report.report_id, email="").delete()
-        return
+        return False
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as error:
@@ -141,6 +142,7 @@ def set_reply_alert(report: Report, email: Any) -> None:
             ]
         ) from error
     ReplyAlert(report.school_id, report.report_id, email=email).save()
+    return True
 
 
 def alert_reporter(school: School, report: Report) -> None:

@@ -268,6 +268,9 @@ def report_detail(context: StaffContext, report_id: str) -> Response:
 
 
 HANDLER_ROLES = sorted(HANDLERS)
+STALE_PAGE = both(
+    "Someone else changed this case just now. Reload the page and try again."
+)
 
 
 def _case_page(
@@ -323,6 +326,11 @@ def _act(
     report = readable_report(context, report_id)
     form = form_data(_request())
     try:
+        # The page's forms carry the version they were loaded with: a case changed
+        # by a colleague since then is not silently overwritten.
+        loaded = form.get("version")
+        if loaded is not None and loaded != str(report.version):
+            raise Conflict(STALE_PAGE)
         change = build(report, form)
         casework.apply(context, report, change)
     except ValidationFailed as failed:
@@ -518,6 +526,8 @@ def case_audit(context: StaffContext, report_id: str) -> Response:
 @staff.route("/staff/pupils/{pupil_id}", methods=["GET"])
 @staff_view(staff, roles=sorted(READ_ALL))
 def pupil_history(context: StaffContext, pupil_id: str) -> Response:
+    if len(pupil_id) > casework.MAX_ID:
+        raise NotFound(both("This page does not exist."))
     try:
         pupil = Pupil.get(context.school_id, pupil_id)
     except Pupil.DoesNotExist as missing:
