@@ -1,0 +1,60 @@
+"""Two costs of moto's DynamoDB that grow with its tables and that DynamoDB lacks.
+
+Both change only how moto keeps its items in memory, never a request or a
+response, so the requests and items a benchmark counts stay what they are. They
+work for moto in-process and for moto's server started in this process.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+from moto.dynamodb.models.table import Table
+
+
+def _keys_only(table: Table, memo: dict[int, Any]) -> Table:
+    # object.__new__: moto's own __new__ would also track the snapshot forever.
+    snapshot = object.__new__(Table)
+    snapshot.__dict__.update(table.__dict__)
+    snapshot.items = defaultdict(
+        dict,
+        {
+            key: dict(value) if isinstance(value, dict) else value
+            for key, value in table.items.items()
+        },
+    )
+    return snapshot
+
+
+@contextmanager
+def lean_transaction_snapshots() -> Iterator[None]:
+    """Snapshot tables by their key maps before a TransactWriteItems.
+
+    moto deep-copies every table a transaction touches, once per item in it, to
+    roll back a failed condition: at 100,000 reports that outlasts botocore's
+    read timeout, whose retry then races the first attempt inside the server.
+    Copying the key maps still undoes the puts and deletes of a cancelled
+    transaction; in-place updates are not undone, and the intake makes none.
+    """
+    Table.__deepcopy__ = _keys_only  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        del Table.__deepcopy__  # type: ignore[attr-defined]
+
+
+@contextmanager
+def unchecked_item_sizes() -> Iterator[None]:
+    """Skip moto's item-size check, which re-measures the whole item for every
+    attribute it stores: most of the time of a bulk seed. Seeded items are far
+    below DynamoDB's 400 KB."""
+    checked = LimitedSizeDict.__setitem__
+    LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        LimitedSizeDict.__setitem__ = checked  # type: ignore[method-assign]
