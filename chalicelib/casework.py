@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -18,7 +19,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import audit
+from chalicelib import aggregates, audit
 from chalicelib.access import HANDLERS, TEACHER, StaffContext
 from chalicelib.cases import STATUSES, case_key
 from chalicelib.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -44,6 +45,24 @@ class Change:
     pointers: list[ReportIndex] = field(default_factory=list)
     removed_pointers: list[ReportIndex] = field(default_factory=list)
     extra_updates: list[tuple[Model, list[Action]]] = field(default_factory=list)
+    # The report's counted fields after the change, where it changes them.
+    status: str | None = None
+    groups: list[str] | None = None
+
+    def counted_state(self, report: Report) -> Any:
+        """The report as the weekly counters will see it after this change."""
+        return SimpleNamespace(
+            school_id=report.school_id,
+            categories=list(report.categories),
+            occurred_on=report.occurred_on,
+            location=report.location,
+            part_of_day=report.part_of_day,
+            frequency=report.frequency,
+            reporter_role=report.reporter_role,
+            urgent=report.urgent,
+            status=self.status or report.status,
+            groups=list(self.groups if self.groups is not None else report.groups),
+        )
 
 
 def _invalid(name: str, msgid: str) -> ValidationFailed:
@@ -104,6 +123,11 @@ def apply(context: StaffContext, report: Report, change: Change) -> CaseEvent:
                 tx.delete(pointer)
             for model, model_actions in change.extra_updates:
                 tx.update(model, actions=model_actions)
+            week_changes = aggregates.delta(report, change.counted_state(report))
+            for aggregate, counter_actions in aggregates.items_for(
+                report.received_week, week_changes
+            ):
+                tx.update(aggregate, actions=counter_actions)
     except TransactWriteError as error:
         raise Conflict(
             both(
@@ -128,6 +152,7 @@ def set_status(report: Report, status: str, reason: str | None) -> Change:
     return Change(
         "status",
         data={"from": report.status, "to": status, "reason": closed_reason},
+        status=status,
         report_actions=[
             Report.status.set(status),
             Report.closed_reason.set(closed_reason)
@@ -189,6 +214,7 @@ def intervention(
     )
     if follow_up is not None:
         change.report_actions.append(Report.status.set("follow_up"))
+        change.status = "follow_up"
     return change
 
 
@@ -244,6 +270,7 @@ def link_pupil(report: Report, person_index: int, pupil_id: str) -> Change:
     change = Change(
         "link_pupil",
         data={"person": person_index, "pupil_id": pupil_id, "role": person.role},
+        groups=groups,
         report_actions=[
             Report.persons[person_index]["pupil_id"].set(pupil_id),
             Report.groups.set(groups),
@@ -274,6 +301,7 @@ def merge_into(report: Report, target: Report) -> Change:
     return Change(
         "merged",
         data={"into": target.report_id},
+        status="closed",
         report_actions=[
             Report.merged_into.set(target.report_id),
             Report.status.set("closed"),

@@ -255,7 +255,7 @@ class WeekAggregate(Model):
     """Counters of one scope (a school, or one group) for one ISO week of receipt.
 
     Counters are attributes named "<dimension>:<value>" added with ADD, so they
-    are not declared here; read them with `counters_of` (see aggregates.py).
+    are not declared here; read them with `aggregates.weeks_of`.
     """
 
     Meta = _meta("aggregates")

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, notify
+from chalicelib import aggregates, aws, notify
 from chalicelib.config import settings
 from chalicelib.errors import Conflict, KeyReused, ServiceUnavailable
 from chalicelib.i18n import both
@@ -134,6 +134,12 @@ def store_report(
             tx.save(item, condition=Report.report_id.does_not_exist())
             for pointer in pointers:
                 tx.save(pointer, condition=ReportIndex.scope.does_not_exist())
+            # The weekly counters move in the same transaction as the report.
+            week_changes = aggregates.delta(None, item)
+            for aggregate, actions in aggregates.items_for(
+                item.received_week, week_changes
+            ):
+                tx.update(aggregate, actions=actions)
     except TransactWriteError as error:
         if _key_taken(error):
             existing = ReportIndex.get(intake_scope(school.school_id, key), "intake")

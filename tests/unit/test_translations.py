@@ -17,7 +17,13 @@ def _extracted_msgids() -> set[str]:
         method_map, options_map = parse_mapping_cfg(config)
     # both(msgid) in the API; fail(field, code, msgid) in validation;
     # _invalid(field, msgid) in casework.
-    keywords = {**DEFAULT_KEYWORDS, "both": None, "fail": (3,), "_invalid": (2,), "N_": None}
+    keywords = {
+        **DEFAULT_KEYWORDS,
+        "both": None,
+        "fail": (3,),
+        "_invalid": (2,),
+        "N_": None,
+    }
     return {
         message if isinstance(message, str) else message[0]
         for _, _, message, _, _ in extract_from_dir(
