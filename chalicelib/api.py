@@ -7,12 +7,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from chalice.app import Request, Response
+from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.errors import (
     BadRequest,
     M5Error,
     PayloadTooLarge,
+    ServiceUnavailable,
     TooManyRequests,
     UnsupportedMediaType,
 )
@@ -75,7 +78,7 @@ def json_body(request: Request) -> Any:
 
 
 def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Turn our errors into JSON answers; anything else is a logged 500."""
+    """Turn our errors into JSON answers, AWS failures into a 503, the rest a 500."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
@@ -86,6 +89,16 @@ def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
                 "request refused", extra={"status": error.status, "error": error.code}
             )
             return error_response(error)
+        except (PynamoDBException, BotoCoreError, ClientError) as error:
+            # AWS failed even after the SDK's retries: the same request may be
+            # sent again, which is what a 503 tells the form.
+            logger.exception("storage unavailable")
+            return error_response(
+                ServiceUnavailable(
+                    both("Something went wrong on our side. Please try again."),
+                    cause=error,
+                )
+            )
         except Exception:
             logger.exception("unhandled error")
             return json_response(
