@@ -1,9 +1,10 @@
-"""Intake cost at 10,000 and 100,000 reports: `python -m benchmarks.intake_bench`.
+"""Request cost at 10,000 and 100,000 reports: `python -m benchmarks.intake_bench`.
 
 Runs against moto's server on loopback, as `scripts/run` does. One school gets
 its reports seeded straight into the tables (BatchWriteItem, spread over a year);
-then a submit and a listing of the school's newest reports are measured at each
-size: the DynamoDB requests made by every botocore client, the items returned and
+then a submit, a listing of the school's newest reports, and the teacher's and
+the coordinator's report list and case page are measured at each size: the
+DynamoDB requests made by every botocore client, the items returned and
 scanned, and the time, split into time inside the emulator and our own. The
 emulator's Query sorts its whole table, so its time grows with the table; the
 requests, the items and our own time must not. Two other costs of moto that
@@ -53,18 +54,19 @@ def _requests(meter: Meter) -> str:
 
 def print_table(rows: list[Row], repeat: int) -> None:
     header = (
-        f"{'operation':<12} {'reports':>8}  {'requests by operation':<42} "
+        f"{'operation':<17} {'reports':>8}  {'requests by operation':<42} "
         f"{'returned':>8} {'scanned':>8} {'written':>7} {'total ms':>9} "
         f"{'emulator ms':>11} "
         f"{'our ms':>7}"
     )
     print(f"\nMedians of {repeat} runs each; counts are those of every run.")
+    print("Case pages write one audit entry per view (the 'written' column).")
     print(header)
     print("-" * len(header))
     for row in rows:
         meter = row.first
         print(
-            f"{row.operation:<12} {row.size:>8,}  {_requests(meter):<42} "
+            f"{row.operation:<17} {row.size:>8,}  {_requests(meter):<42} "
             f"{meter.items_returned:>8} {meter.items_scanned:>8} "
             f"{meter.items_written:>7} "
             f"{row.median_ms(lambda m: m.total_seconds):>9.1f} "
@@ -111,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         lean_transaction_snapshots,
         unchecked_item_sizes,
     )
+    from benchmarks.staff_cases import StaffCases  # noqa: PLC0415
     from chalicelib.models import create_tables  # noqa: PLC0415
     from local.seed import DEMO_SCHOOLS, create_school  # noqa: PLC0415
 
@@ -118,12 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     school = {d.slug: create_school(d) for d in DEMO_SCHOOLS}[SCHOOL]
     factory = ReportFactory(school)
     cases = IntakeCases(school)
+    staff = StaffCases(school)
     # Clients, connections and Powertools are set up on first use: not measured.
     with lean_transaction_snapshots():
         cases.submit()
     cases.list_recent()
 
     rows: list[Row] = []
+    # Each role opens the same case at every size, so the pages compare.
+    opened: dict[str, str] = {}
     seeded = 0
     for size in sorted(args.sizes):
         started = time.perf_counter()
@@ -140,6 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(Row("submit", size, submits))
         lists = [cases.list_recent() for _ in range(args.repeat)]
         rows.append(Row("list_recent", size, lists))
+        for role in ("teacher", "coordinator"):
+            report_id = opened.setdefault(role, staff.report_of(role).report_id)
+            pages = [staff.list_page(role) for _ in range(args.repeat)]
+            rows.append(Row(f"{role} list", size, pages))
+            details = [staff.case_page(role, report_id) for _ in range(args.repeat)]
+            rows.append(Row(f"{role} case", size, details))
 
     print_table(rows, args.repeat)
     found = problems(rows)
