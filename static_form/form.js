@@ -13,16 +13,11 @@
 "use strict";
 
 (function () {
+  const { LANGUAGES, EMAIL, $, $$, el, announce, focusTop, describeBy, clearErrors } =
+    window.M5Common;
   const STEP_COUNT = 7;
   // The API accepts at most this many people per question.
   const MAX_PERSONS = 10;
-  const LANGUAGES = ["nl", "en"];
-  // Escape pressed this many times within the window leaves like the quick exit.
-  const EXIT_PRESSES = 3;
-  const EXIT_WINDOW_MS = 2000;
-  // Until the school's configuration has loaded (or when it never does) the quick
-  // exit still has to lead somewhere harmless.
-  const FALLBACK_EXIT_URL = "https://www.knmi.nl/nederland-nu/weer";
   const DRAFT_VERSION = 1;
   // The API refuses dates older than this; the date picker does not offer them.
   const MAX_AGE_DAYS = 3 * 366;
@@ -51,7 +46,6 @@
     hurt: { list: "#hurt-persons", add: "#hurt-add", prefix: "hurt" },
     did_it: { list: "#did-it-persons", add: "#did-it-add", prefix: "did-it" },
   };
-  const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
   const PHONE = /^\+?[0-9 ()./-]{6,30}$/;
   const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -67,79 +61,24 @@
     sending: false,
     sendError: null,
     receipt: null,
-    exitUrl: FALLBACK_EXIT_URL,
-    escapes: [],
   };
-
-  const $ = (selector, root) => (root || document).querySelector(selector);
-  const $$ = (selector, root) =>
-    Array.from((root || document).querySelectorAll(selector));
+  const i18n = window.M5Common.texts(state);
+  const { t, both, pick } = i18n;
 
   /* ---- texts ---- */
 
-  function text(lang, key, params) {
-    let value = state.texts[lang][key];
-    if (typeof value !== "string") value = state.texts.nl[key];
-    if (typeof value !== "string") return "";
-    return value.replace(/\{(\w+)\}/g, (match, name) =>
-      params && name in params ? String(params[name]) : match,
-    );
-  }
-
-  const t = (key, params) => text(state.lang, key, params);
-  const both = (key, params) => ({
-    nl: text("nl", key, params),
-    en: text("en", key, params),
-  });
-  const pick = (message) =>
-    (message && (message[state.lang] || message.nl)) || "";
-
   function applyTexts() {
-    $$("[data-i18n]").forEach((node) => {
-      node.textContent = t(node.dataset.i18n);
-    });
     const school = state.config && state.config.school.name;
-    document.title = school
-      ? t("page.title_school", { school })
-      : t("page.title");
-    $("#page-title").textContent = school
-      ? t("page.heading", { school })
-      : t("page.heading_plain");
-    document.documentElement.lang = state.lang;
-    $("#lang-switch").lang = otherLanguage();
-  }
-
-  function otherLanguage() {
-    return state.lang === "nl" ? "en" : "nl";
+    i18n.apply(
+      school ? t("page.title_school", { school }) : t("page.title"),
+      school ? t("page.heading", { school }) : t("page.heading_plain"),
+    );
   }
 
   /* ---- small DOM helpers ---- */
 
-  function el(tag, attributes, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes || {})) {
-      if (value === false || value === null || value === undefined) continue;
-      node.setAttribute(name, value === true ? "" : value);
-    }
-    node.append(...children.filter((child) => child !== null && child !== ""));
-    return node;
-  }
-
   function safeId(value) {
     return String(value).replace(/[^A-Za-z0-9_-]/g, "_");
-  }
-
-  function announce(message) {
-    const region = $("#announcer");
-    region.textContent = "";
-    window.setTimeout(() => {
-      region.textContent = message;
-    }, 50);
-  }
-
-  function focusTop(node) {
-    window.scrollTo(0, 0);
-    if (node) node.focus({ preventScroll: true });
   }
 
   /* ---- the draft (sessionStorage only) ---- */
@@ -217,35 +156,10 @@
 
   /* ---- quick exit ---- */
 
-  function quickExit() {
-    try {
-      sessionStorage.clear();
-    } catch (error) {
-      // Nothing was stored then.
-    }
+  // The quick exit (common.js) calls this before it wipes storage and the screen.
+  function forget() {
     state.draft = null;
     state.receipt = null;
-    document.body.replaceChildren();
-    // replace(), not assign(): the form page must not stay in the history.
-    location.replace(state.exitUrl);
-  }
-
-  function safeExitUrl(url) {
-    try {
-      const parsed = new URL(url);
-      return /^https?:$/.test(parsed.protocol) ? parsed.href : FALLBACK_EXIT_URL;
-    } catch (error) {
-      return FALLBACK_EXIT_URL;
-    }
-  }
-
-  function onKeydown(event) {
-    if (event.key !== "Escape") return;
-    const now = Date.now();
-    state.escapes = state.escapes
-      .filter((time) => now - time < EXIT_WINDOW_MS)
-      .concat(now);
-    if (state.escapes.length >= EXIT_PRESSES) quickExit();
   }
 
   /* ---- lists from the school's configuration ---- */
@@ -570,27 +484,6 @@
     );
   }
 
-  function describeBy(node, errorId) {
-    if (!node.hasAttribute("data-describedby")) {
-      const base = node.getAttribute("aria-describedby") || "";
-      node.setAttribute("data-describedby", base);
-    }
-    const ids = `${node.getAttribute("aria-describedby") || ""} ${errorId}`;
-    node.setAttribute("aria-describedby", ids.trim());
-  }
-
-  function clearErrors(root) {
-    $$(".field-error", root).forEach((node) => node.remove());
-    $$(".has-error", root).forEach((node) => node.classList.remove("has-error"));
-    $$("[aria-invalid]", root).forEach((node) => node.removeAttribute("aria-invalid"));
-    $$("[data-describedby]", root).forEach((node) => {
-      const base = node.getAttribute("data-describedby");
-      if (base) node.setAttribute("aria-describedby", base);
-      else node.removeAttribute("aria-describedby");
-      node.removeAttribute("data-describedby");
-    });
-  }
-
   function renderErrors() {
     const form = $("#report");
     const summary = $("#error-summary");
@@ -603,12 +496,7 @@
       const box = fieldBox(error.field, stepNode);
       if (!box) return;
       const id = `error-${i}-${safeId(error.field)}`;
-      const message = el(
-        "p",
-        { class: "field-error", id },
-        el("span", { class: "visually-hidden" }, `${t("errors.prefix")} `),
-        pick(error.message),
-      );
+      const message = i18n.fieldError(id, error.message);
       box.insertBefore(message, $(":scope > .control", box));
       box.classList.add("has-error");
       const controls = controlsOf(box);
@@ -1022,8 +910,7 @@
     for (const [name, selector] of Object.entries(screens)) {
       $(selector).hidden = name !== screen;
     }
-    const languages = state.config ? state.config.languages : LANGUAGES;
-    $("#lang-switch").hidden = !languages.includes(otherLanguage());
+    i18n.showLanguageSwitch();
 
     renderProgress();
     if (screen === "step") renderStep();
@@ -1071,7 +958,7 @@
 
   function switchLanguage() {
     if (state.draft && state.screen === "step") collect();
-    state.lang = otherLanguage();
+    state.lang = i18n.otherLanguage();
     if (state.draft) {
       state.draft.lang = state.lang;
       saveDraft();
@@ -1084,15 +971,6 @@
   }
 
   /* ---- start ---- */
-
-  async function loadTexts() {
-    const load = (lang) =>
-      fetch(`/form-assets/i18n/${lang}.json`, { credentials: "omit" }).then((r) =>
-        r.json(),
-      );
-    const [nl, en] = await Promise.all(LANGUAGES.map(load));
-    state.texts = { nl, en };
-  }
 
   async function loadConfig() {
     state.screen = "loading";
@@ -1130,7 +1008,7 @@
 
   function startForm(config) {
     state.config = config;
-    state.exitUrl = safeExitUrl(config.quick_exit_url);
+    window.M5Common.setExitUrl(config.quick_exit_url);
     if (!config.languages.includes(state.lang)) state.lang = config.languages[0];
     state.draft = state.draft || newDraft();
     applyTexts();
@@ -1142,8 +1020,7 @@
 
   function bind() {
     const form = $("#report");
-    $("#quick-exit").addEventListener("click", quickExit);
-    document.addEventListener("keydown", onKeydown);
+    window.M5Common.bindQuickExit(forget);
     $("#lang-switch").addEventListener("click", switchLanguage);
     $("#load-retry").addEventListener("click", loadConfig);
     form.addEventListener("submit", (event) => {
@@ -1201,11 +1078,7 @@
     if (state.draft && LANGUAGES.includes(state.draft.lang)) {
       state.lang = state.draft.lang;
     }
-    try {
-      await loadTexts();
-    } catch (error) {
-      // Without texts the page can only offer its buttons; the quick exit still works.
-    }
+    await i18n.load();
     applyTexts();
     await loadConfig();
   }

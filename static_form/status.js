@@ -13,14 +13,11 @@
 "use strict";
 
 (function () {
-  const LANGUAGES = ["nl", "en"];
-  const EXIT_PRESSES = 3;
-  const EXIT_WINDOW_MS = 2000;
-  const FALLBACK_EXIT_URL = "https://www.knmi.nl/nederland-nu/weer";
+  const { EMAIL, $, $$, el, announce, focusTop, describeBy, clearErrors } =
+    window.M5Common;
   // A receipt code is 16 letters and digits; the API refuses a message above this.
   const CODE_CHARS = 16;
   const MAX_MESSAGE = 2000;
-  const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
   const STATES = ["received", "being_handled", "closed"];
 
   const slugMatch = location.pathname.match(/^\/s\/([^/]+)\/status\/?$/);
@@ -41,76 +38,21 @@
     notices: {},
     // {form: {field, message: {nl, en}} | {status: {nl, en}}}
     problems: {},
-    exitUrl: FALLBACK_EXIT_URL,
-    escapes: [],
   };
-
-  const $ = (selector, root) => (root || document).querySelector(selector);
-  const $$ = (selector, root) =>
-    Array.from((root || document).querySelectorAll(selector));
+  const i18n = window.M5Common.texts(state);
+  const { t, both, pick } = i18n;
 
   /* ---- texts ---- */
 
-  function text(lang, key, params) {
-    let value = state.texts[lang][key];
-    if (typeof value !== "string") value = state.texts.nl[key];
-    if (typeof value !== "string") return "";
-    return value.replace(/\{(\w+)\}/g, (match, name) =>
-      params && name in params ? String(params[name]) : match,
+  function applyTexts() {
+    const school = state.config && state.config.school.name;
+    i18n.apply(
+      school ? t("status.page_title_school", { school }) : t("status.page_title"),
+      school ? t("status.heading", { school }) : t("status.heading_plain"),
     );
   }
 
-  const t = (key, params) => text(state.lang, key, params);
-  const both = (key, params) => ({
-    nl: text("nl", key, params),
-    en: text("en", key, params),
-  });
-  const pick = (message) =>
-    (message && (message[state.lang] || message.nl)) || "";
-
-  function otherLanguage() {
-    return state.lang === "nl" ? "en" : "nl";
-  }
-
-  function applyTexts() {
-    $$("[data-i18n]").forEach((node) => {
-      node.textContent = t(node.dataset.i18n);
-    });
-    const school = state.config && state.config.school.name;
-    document.title = school
-      ? t("status.page_title_school", { school })
-      : t("status.page_title");
-    $("#page-title").textContent = school
-      ? t("status.heading", { school })
-      : t("status.heading_plain");
-    document.documentElement.lang = state.lang;
-    $("#lang-switch").lang = otherLanguage();
-  }
-
-  /* ---- small DOM helpers ---- */
-
-  function el(tag, attributes, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes || {})) {
-      if (value === false || value === null || value === undefined) continue;
-      node.setAttribute(name, value === true ? "" : value);
-    }
-    node.append(...children.filter((child) => child !== null && child !== ""));
-    return node;
-  }
-
-  function announce(message) {
-    const region = $("#announcer");
-    region.textContent = "";
-    window.setTimeout(() => {
-      region.textContent = message;
-    }, 50);
-  }
-
-  function focusTop(node) {
-    window.scrollTo(0, 0);
-    if (node) node.focus({ preventScroll: true });
-  }
+  /* ---- dates ---- */
 
   function formatDate(iso, withTime) {
     const value = new Date(withTime ? iso : `${iso}T12:00:00`);
@@ -122,6 +64,7 @@
 
   /* ---- leaving: quick exit and "done" ---- */
 
+  // "Klaar", leaving the page and the quick exit (common.js) all start here.
   function forget() {
     state.code = null;
     state.report = null;
@@ -131,37 +74,6 @@
     $("#message-text").value = "";
     $("#alert-email").value = "";
     $("#messages").replaceChildren();
-  }
-
-  function quickExit() {
-    forget();
-    try {
-      // The report form may have left a draft in this tab; it goes too.
-      sessionStorage.clear();
-    } catch (error) {
-      // Nothing was stored then.
-    }
-    document.body.replaceChildren();
-    // replace(), not assign(): this page must not stay in the history.
-    location.replace(state.exitUrl);
-  }
-
-  function safeExitUrl(url) {
-    try {
-      const parsed = new URL(url);
-      return /^https?:$/.test(parsed.protocol) ? parsed.href : FALLBACK_EXIT_URL;
-    } catch (error) {
-      return FALLBACK_EXIT_URL;
-    }
-  }
-
-  function onKeydown(event) {
-    if (event.key !== "Escape") return;
-    const now = Date.now();
-    state.escapes = state.escapes
-      .filter((time) => now - time < EXIT_WINDOW_MS)
-      .concat(now);
-    if (state.escapes.length >= EXIT_PRESSES) quickExit();
   }
 
   function closeReport() {
@@ -352,36 +264,16 @@
     controlOf(form, problem.field).focus();
   }
 
-  function clearErrors() {
-    $$(".field-error").forEach((node) => node.remove());
-    $$(".has-error").forEach((node) => node.classList.remove("has-error"));
-    $$("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
-    $$("[data-describedby]").forEach((node) => {
-      node.setAttribute("aria-describedby", node.getAttribute("data-describedby"));
-      node.removeAttribute("data-describedby");
-    });
-  }
-
   function renderProblems() {
     clearErrors();
     for (const [form, problem] of Object.entries(state.problems)) {
       const control = controlOf(form, problem.field);
       const box = control.closest(".field");
       const id = `${control.id}-error`;
-      box.insertBefore(
-        el(
-          "p",
-          { class: "field-error", id },
-          el("span", { class: "visually-hidden" }, `${t("errors.prefix")} `),
-          pick(problem.message),
-        ),
-        control,
-      );
+      box.insertBefore(i18n.fieldError(id, problem.message), control);
       box.classList.add("has-error");
       control.setAttribute("aria-invalid", "true");
-      const base = control.getAttribute("aria-describedby") || "";
-      control.setAttribute("data-describedby", base);
-      control.setAttribute("aria-describedby", `${base} ${id}`.trim());
+      describeBy(control, id);
     }
   }
 
@@ -397,8 +289,7 @@
     for (const [name, selector] of Object.entries(screens)) {
       $(selector).hidden = name !== state.screen;
     }
-    const languages = state.config ? state.config.languages : LANGUAGES;
-    $("#lang-switch").hidden = !languages.includes(otherLanguage());
+    i18n.showLanguageSwitch();
     if (state.screen === "report") renderReport();
     renderProblems();
     renderNotices();
@@ -456,21 +347,12 @@
   }
 
   function switchLanguage() {
-    state.lang = otherLanguage();
+    state.lang = i18n.otherLanguage();
     applyTexts();
     render();
   }
 
   /* ---- start ---- */
-
-  async function loadTexts() {
-    const load = (lang) =>
-      fetch(`/form-assets/i18n/${lang}.json`, { credentials: "omit" }).then((r) =>
-        r.json(),
-      );
-    const [nl, en] = await Promise.all(LANGUAGES.map(load));
-    state.texts = { nl, en };
-  }
 
   async function loadConfig() {
     if (!slug) return "not_found";
@@ -488,8 +370,7 @@
   }
 
   function bind() {
-    $("#quick-exit").addEventListener("click", quickExit);
-    document.addEventListener("keydown", onKeydown);
+    window.M5Common.bindQuickExit(forget);
     $("#lang-switch").addEventListener("click", switchLanguage);
     const onSubmit = (handler) => (event) => {
       event.preventDefault();
@@ -509,16 +390,12 @@
 
   async function start() {
     bind();
-    try {
-      await loadTexts();
-    } catch (error) {
-      // Without texts the page can only offer its buttons; the quick exit still works.
-    }
+    await i18n.load();
     applyTexts();
     render();
     const screen = await loadConfig();
     if (state.config) {
-      state.exitUrl = safeExitUrl(state.config.quick_exit_url);
+      window.M5Common.setExitUrl(state.config.quick_exit_url);
       if (!state.config.languages.includes(state.lang)) {
         state.lang = state.config.languages[0];
       }

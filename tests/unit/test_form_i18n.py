@@ -28,6 +28,8 @@ KEY_CALL = re.compile(
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # Each page of the reporter with its script.
 PAGES = {"form": ("index.html", "form.js"), "status": ("status.html", "status.js")}
+# The script both pages load before their own.
+COMMON = "common.js"
 # Texts of the report form that the status page shows as well.
 SHARED_PREFIXES = ("page.", "lang.", "exit.", "danger.", "errors.prefix", "not_found.")
 
@@ -53,6 +55,7 @@ class FormPage(HTMLParser):
         self.stray_text: list[str] = []
         self.human_attributes: list[str] = []
         self.inline_code: list[str] = []
+        self.scripts: list[str] = []
         self.open: list[tuple[str, bool]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -67,6 +70,8 @@ class FormPage(HTMLParser):
                 self.inline_code.append(f"<{tag} {name}>")
         if tag == "style" or (tag == "script" and not attributes.get("src")):
             self.inline_code.append(f"<{tag}>")
+        if tag == "script" and attributes.get("src"):
+            self.scripts.append(str(attributes["src"]))
         if tag not in VOID:
             inside = bool(key) or tag in NOT_SHOWN or self._inside_text_element()
             self.open.append((tag, inside))
@@ -93,8 +98,10 @@ def parse_page(name: str) -> FormPage:
 
 
 def keys_in_script(name: str) -> set[str]:
-    script = (FORM / PAGES[name][1]).read_text(encoding="utf-8")
-    return {call or failure for call, failure in KEY_CALL.findall(script)}
+    """The keys a page's own script names, and those of the common script."""
+    scripts = (FORM / file for file in (COMMON, PAGES[name][1]))
+    source = "\n".join(script.read_text(encoding="utf-8") for script in scripts)
+    return {call or failure for call, failure in KEY_CALL.findall(source)}
 
 
 @pytest.fixture(scope="module", params=sorted(PAGES))
@@ -198,7 +205,15 @@ def test_the_page_has_nothing_inline_the_content_security_policy_refuses(
     assert page.inline_code == []
 
 
-@pytest.mark.parametrize("script", ["form.js", "status.js"])
+def test_the_page_loads_the_common_script_before_its_own(
+    page_name: str, page: FormPage
+) -> None:
+    own = PAGES[page_name][1]
+
+    assert page.scripts == [f"/form-assets/{COMMON}", f"/form-assets/{own}"]
+
+
+@pytest.mark.parametrize("script", [COMMON, "form.js", "status.js"])
 def test_the_scripts_never_write_markup(script: str) -> None:
     # Names and texts typed by reporters, and the school's messages, are shown on
     # these pages; writing markup would let them run as HTML.
