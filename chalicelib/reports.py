@@ -142,7 +142,11 @@ def store_report(
                 tx.update(aggregate, actions=actions)
     except TransactWriteError as error:
         if _key_taken(error):
-            existing = ReportIndex.get(intake_scope(school.school_id, key), "intake")
+            # Written by a concurrent attempt a moment ago: only a strongly
+            # consistent read is sure to see it.
+            existing = ReportIndex.get(
+                intake_scope(school.school_id, key), "intake", consistent_read=True
+            )
             raise KeyAlreadyUsed(existing.report_id) from error
         raise
     return item
@@ -176,7 +180,7 @@ def _intake_once(submission: dict[str, Any], school: School) -> dict[str, Any]:
         logger.info(
             "report already stored for key", extra={"report_id": used.report_id}
         )
-        stored = Report.get(school.school_id, used.report_id)
+        stored = Report.get(school.school_id, used.report_id, consistent_read=True)
     else:
         logger.info(
             "report stored",
@@ -255,8 +259,10 @@ def submit(
 def _recover_stored(school: School, key: str, error: Exception) -> dict[str, Any]:
     """The idempotency store failed around the intake: answer from the report itself."""
     try:
-        pointer = ReportIndex.get(intake_scope(school.school_id, key), "intake")
-        stored = Report.get(school.school_id, pointer.report_id)
+        pointer = ReportIndex.get(
+            intake_scope(school.school_id, key), "intake", consistent_read=True
+        )
+        stored = Report.get(school.school_id, pointer.report_id, consistent_read=True)
     except (
         ReportIndex.DoesNotExist,
         Report.DoesNotExist,

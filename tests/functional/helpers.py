@@ -22,7 +22,7 @@ from faker import Faker
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from chalicelib import aws
+from chalicelib import aggregates, aws
 from chalicelib.config import settings
 from chalicelib.models import ALL_MODELS, Report, ReportIndex
 from chalicelib.receipts import receipt_hash
@@ -186,6 +186,12 @@ def stored_reports(school_id: str = SCHOOL) -> list[Report]:
     return list(Report.query(school_id))
 
 
+def weekly_total(school_id: str = SCHOOL) -> int:
+    """How many reports the school's weekly counters hold, over every week stored."""
+    weeks = aggregates.weeks_of(school_id, "0000-W00", "9999-W99")
+    return sum(counters["total"] for counters in weeks.values())
+
+
 def forget_reports() -> None:
     """Delete every report and index entry, for tests that store hundreds."""
     for model in (Report, ReportIndex):
@@ -261,6 +267,7 @@ class Outage:
     def __init__(self) -> None:
         self._failing: dict[tuple[str, str], dict[str, Any]] = {}
         self.failed: list[str] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []  # every call seen
 
     def start(
         self,
@@ -282,6 +289,7 @@ class Outage:
         self._failing.clear()
 
     def check(self, operation: str, params: dict[str, Any]) -> None:
+        self.calls.append((operation, params))
         tables = _table_names(params)
         for (failing, table), response in self._failing.items():
             if failing == operation and any(t.endswith(table) for t in tables):

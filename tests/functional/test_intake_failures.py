@@ -14,7 +14,13 @@ from aws_lambda_powertools.utilities.idempotency.persistence.dynamodb import (
 )
 
 from chalicelib import reports
-from chalicelib.models import IdempotencyRecord, ReportIndex, School
+from chalicelib.models import (
+    IdempotencyRecord,
+    RateCounter,
+    ReportIndex,
+    School,
+    StaffMember,
+)
 from chalicelib.receipts import receipt_code
 from chalicelib.validation import validate_report
 
@@ -25,8 +31,10 @@ from .helpers import (
     assert_bilingual,
     new_key,
     post_report,
+    raw_items,
     stored_reports,
     valid_report,
+    weekly_total,
 )
 
 
@@ -72,6 +80,34 @@ def test_crash_after_report_is_written_stores_no_second_report_on_retry(
     assert answer(retry)["receipt_code"] == receipt_code(SCHOOL, key)
     assert len(stored_reports()) == 1
     assert len(list(ReportIndex.scan())) == 4  # two groups, receipt, key
+    assert weekly_total() == 1
+
+
+def test_report_found_again_by_its_key_is_read_strongly_consistent(
+    api, fake, monkeypatch, outage
+):
+    # moto is always consistent; DynamoDB may serve a read from before the
+    # concurrent write that made the key taken, unless asked not to.
+    school = School.get(SCHOOL)
+    body = valid_report(fake)
+    key = new_key()
+    fail_once(monkeypatch, DynamoDBPersistenceLayer, "_update_record", SimulatedCrash())
+    with pytest.raises(SimulatedCrash):
+        reports.submit(
+            school, key, validate_report(body, school), FakeLambdaContext(300)
+        )
+    time.sleep(0.4)
+    outage.calls.clear()
+
+    post_report(api, body, key=key)
+
+    reads = [
+        params
+        for operation, params in outage.calls
+        if operation == "GetItem" and not params["TableName"].endswith("schools")
+    ]
+    assert len(reads) == 2  # the key's index entry, then the report
+    assert all(params.get("ConsistentRead") is True for params in reads)
 
 
 def test_failing_to_save_the_key_after_the_report_still_answers_created(api, fake):
@@ -169,6 +205,10 @@ def test_storage_failure_answers_try_again_and_leaves_nothing_half_written(
     assert stored_reports() == []
     assert list(ReportIndex.scan()) == []
     assert list(IdempotencyRecord.scan()) == []
+    # Only the configuration and the attempt's rate counters: no index entry,
+    # weekly counter or idempotency record of a report that was not stored.
+    settled = {model.Meta.table_name for model in (School, StaffMember, RateCounter)}
+    assert {table for table, _ in raw_items()} <= settled
 
 
 @pytest.mark.parametrize("failure", STORAGE_FAILURES)
@@ -185,3 +225,4 @@ def test_retry_after_storage_failure_stores_the_report_once(api, fake, outage, f
     assert answer(retry)["receipt_code"] == receipt_code(SCHOOL, key)
     [stored] = stored_reports()
     assert stored.description == body["description"]
+    assert weekly_total() == 1

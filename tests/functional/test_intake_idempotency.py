@@ -10,6 +10,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from botocore.client import BaseClient
 from pynamodb.connection.base import Connection
 
 from chalicelib import reports
@@ -29,6 +30,7 @@ from .helpers import (
     post_report,
     stored_reports,
     valid_report,
+    weekly_total,
     with_value,
 )
 
@@ -45,6 +47,7 @@ def test_same_key_twice_stores_one_report(api, fake):
     assert answer(first)["receipt_code"] == answer(second)["receipt_code"]
     assert len(stored_reports()) == 1
     assert ReportIndex.get(intake_scope(SCHOOL, key), "intake")
+    assert weekly_total() == 1
 
 
 def test_different_keys_store_different_reports(api, fake):
@@ -114,7 +117,25 @@ def test_same_key_at_two_schools_stores_two_reports(api, fake):
     assert len(stored_reports(OTHER_SCHOOL)) == 1
 
 
-def test_concurrent_submissions_with_one_key_store_one_report(demo_schools, fake):
+@pytest.fixture
+def atomic_requests(monkeypatch):
+    """DynamoDB applies each request atomically; moto applies it in steps that
+    threads interleave (a cancelled transaction even restores a snapshot taken
+    before a concurrent write). One lock per request restores DynamoDB's rule;
+    threads still interleave between requests, where the real races are."""
+    lock = threading.Lock()
+    make_api_call = BaseClient._make_api_call
+
+    def call(client, operation, params):
+        with lock:
+            return make_api_call(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+
+
+def test_concurrent_submissions_with_one_key_store_one_report(
+    demo_schools, fake, atomic_requests
+):
     school = School.get(SCHOOL)
     report = validate_report(valid_report(fake), school)
     key = new_key()
@@ -141,6 +162,33 @@ def test_concurrent_submissions_with_one_key_store_one_report(demo_schools, fake
     codes = [o for o in outcomes if isinstance(o, str)] + retried
     assert codes == [receipt_code(SCHOOL, key)] * callers
     assert len(stored_reports()) == 1
+    assert weekly_total() == 1
+
+
+def test_racing_transactions_with_one_key_store_one_report(
+    demo_schools, fake, atomic_requests
+):
+    # The second defence: attempts that both got past the idempotency record
+    # (the first one's Lambda timed out while still running) race to store.
+    school = School.get(SCHOOL)
+    report = validate_report(valid_report(fake), school)
+    key = new_key()
+    racers = 6
+    start = threading.Barrier(racers)
+
+    def store() -> str:
+        start.wait()
+        try:
+            return reports.store_report(school, key, report).report_id
+        except reports.KeyAlreadyUsed as taken:
+            return taken.report_id
+
+    with ThreadPoolExecutor(racers) as pool:
+        report_ids = set(pool.map(lambda _: store(), range(racers)))
+
+    [stored] = stored_reports()
+    assert report_ids == {stored.report_id}
+    assert weekly_total() == 1
 
 
 def test_retry_while_first_attempt_runs_gets_conflict_then_same_receipt(
