@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import secrets
 import time
 from datetime import datetime
@@ -37,6 +38,9 @@ from chalicelib.weeks import iso_week, now_utc
 IN_PROGRESS_WAIT_SECONDS = 3.0
 # Keys are remembered for a day: a draft is wiped when its tab closes anyway.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+KEY_REUSED = both(
+    "This report was already sent with other answers. Please reload the form."
+)
 
 _config = IdempotencyConfig(
     event_key_jmespath="[school_id, key]",
@@ -52,6 +56,12 @@ class KeyAlreadyUsed(Exception):
     def __init__(self, report_id: str):
         super().__init__(report_id)
         self.report_id = report_id
+
+
+def answers_hash(school_id: str, report: dict[str, Any]) -> str:
+    """A keyed hash of the answers (language aside), to recognise a true retry."""
+    answers = {name: value for name, value in report.items() if name != "language"}
+    return keyed_hash("answers", school_id, json.dumps(answers, sort_keys=True))
 
 
 def new_report_id(received: datetime) -> str:
@@ -116,7 +126,10 @@ def store_report(
     )
     pointers = [
         ReportIndex(
-            intake_scope(school.school_id, key), "intake", report_id=item.report_id
+            intake_scope(school.school_id, key),
+            "intake",
+            report_id=item.report_id,
+            answers_hash=answers_hash(school.school_id, report),
         ),
         ReportIndex(
             receipt_scope(school.school_id, code_hash),
@@ -147,6 +160,13 @@ def store_report(
             existing = ReportIndex.get(
                 intake_scope(school.school_id, key), "intake", consistent_read=True
             )
+            if existing.answers_hash not in (
+                None,
+                answers_hash(school.school_id, report),
+            ):
+                # Past the idempotency record's lifetime only this check is left
+                # to tell a retry from a new report under an old key.
+                raise KeyReused(KEY_REUSED) from error
             raise KeyAlreadyUsed(existing.report_id) from error
         raise
     return item
@@ -231,11 +251,7 @@ def submit(
                 ) from busy
             time.sleep(0.25)
         except IdempotencyValidationError as reused:
-            raise KeyReused(
-                both(
-                    "This report was already sent with other answers. Please reload the form."
-                )
-            ) from reused
+            raise KeyReused(KEY_REUSED) from reused
         except IdempotencyPersistenceLayerError as broken:
             result = _recover_stored(school, key, broken)
             break

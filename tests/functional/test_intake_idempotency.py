@@ -15,7 +15,7 @@ from pynamodb.connection.base import Connection
 
 from chalicelib import reports
 from chalicelib.errors import Conflict
-from chalicelib.models import ReportIndex, School
+from chalicelib.models import IdempotencyRecord, ReportIndex, School
 from chalicelib.receipts import receipt_code
 from chalicelib.reports import intake_scope
 from chalicelib.validation import validate_report
@@ -85,6 +85,29 @@ def test_same_key_with_other_answers_is_refused_and_first_report_kept(
     [stored] = stored_reports()
     assert stored.description == body["description"]
     assert stored.danger_now == "no"
+
+
+def _expire_idempotency_records() -> None:
+    """What a day does: Powertools' records are gone, the intake pointer stays."""
+    for record in IdempotencyRecord.scan():
+        record.delete()
+
+
+def test_old_key_with_other_answers_is_refused_after_its_record_expired(api, fake):
+    body = valid_report(fake)
+    key = new_key()
+    post_report(api, body, key=key)
+
+    _expire_idempotency_records()
+    changed = post_report(api, with_value(body, "description", "Iets anders."), key=key)
+    _expire_idempotency_records()
+    retry = post_report(api, body, key=key)
+
+    assert changed.status_code == 422, changed.body
+    assert answer(changed)["error"] == "idempotency_key_reused"
+    assert retry.status_code == 201, retry.body
+    [stored] = stored_reports()
+    assert stored.description == body["description"]
 
 
 def test_retry_in_the_other_language_is_the_same_report(api, fake):
