@@ -186,6 +186,7 @@ class ReportIndex(Model):
     scope = UnicodeAttribute(hash_key=True)
     sort = UnicodeAttribute(range_key=True)
     report_id = UnicodeAttribute()
+    answers_hash = UnicodeAttribute(null=True)  # intake pointers: see reports.py
 
 
 class PupilsByGroup(GlobalSecondaryIndex["Pupil"]):
