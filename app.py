@@ -9,6 +9,7 @@ from chalice.app import Chalice, Request, Response
 from chalicelib import auth, followup, ratelimit, reports, schools
 from chalicelib.api import handles_errors, json_body, json_response
 from chalicelib.config import settings
+from chalicelib.insight_pages import insight_pages
 from chalicelib.obs import logger, metrics
 from chalicelib.staff_pages import staff
 from chalicelib.validation import validate_idempotency_key, validate_report
@@ -16,6 +17,7 @@ from chalicelib.validation import validate_idempotency_key, validate_report
 app = Chalice(app_name="m5-monitor")
 app.api.binary_types = []
 app.register_blueprint(staff)
+app.register_blueprint(insight_pages)
 if not settings.is_local:
     # Fails the cold start loudly when the stage trusts the emulator's public key.
     auth.check_key_set_at_start_up()

@@ -73,6 +73,7 @@ ROLES_OF_VIEW: dict[str, frozenset[str]] = {
     "case_link": HANDLERS,
     "case_audit": HANDLERS,
     "pupil_history": HANDLERS | {"leadership"},
+    "insights_overview": READERS,
 }
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
