@@ -13,6 +13,7 @@ from chalicelib.insight_pages import insight_pages
 from chalicelib.obs import logger, metrics
 from chalicelib.staff_pages import staff
 from chalicelib.validation import validate_idempotency_key, validate_report
+from functions import weekly_mail
 
 app = Chalice(app_name="m5-monitor")
 app.api.binary_types = []
@@ -113,3 +114,13 @@ def reply_alert(slug: str) -> Response:
     _, report, payload = _receipt_request(slug)
     alert_set = followup.set_reply_alert(report, payload.get("email"))
     return json_response({"reply_alert": alert_set})
+
+
+@app.lambda_function(name="weekly_teacher_mail")
+def weekly_teacher_mail(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Monday 07:00 school time (EventBridge Scheduler, infra/): last week's mail.
+
+    An operator may pass {"week": "2026-W49", "school_ids": ["obs-..."]}.
+    """
+    week = weekly_mail.checked_week(event.get("week") or weekly_mail.last_week())
+    return weekly_mail.run_teacher_mail(week, event.get("school_ids")).counts()

@@ -296,6 +296,27 @@ class IdempotencyRecord(Model):
     expiration = TTLAttribute(null=True)
 
 
+class Delivery(Model):
+    """One scheduled mail to one recipient, claimed before SES is asked to send it.
+
+    key "<school>#<week>#<job>", recipient = staff id. The claim is a conditional
+    put, so two runs never both send; "claimed" left behind by a run that died
+    after SES accepted the mail is never resent (SES has no idempotency token).
+    status: "claimed" | "sent" | "failed" (SES refused it; a later run may retry).
+    """
+
+    Meta = _meta("deliveries")
+
+    key = UnicodeAttribute(hash_key=True)
+    recipient = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    attempts = NumberAttribute(default=1)
+    claimed_at = UTCDateTimeAttribute()
+    finished_at = UTCDateTimeAttribute(null=True)
+    error = UnicodeAttribute(null=True)  # SES's error code only, never the address
+    expires = TTLAttribute()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     School,
     StaffMember,
@@ -308,6 +329,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     WeekAggregate,
     RateCounter,
     IdempotencyRecord,
+    Delivery,
 )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from chalicelib.obs import SERVICE
 from infra import edge
 from infra.access import function_policy
-from infra.cfn import Json, get_att, if_, ref, secret_value, sub
+from infra.cfn import Json, allow, get_att, if_, policy, ref, secret_value, sub
 from infra.regions import check_region
 from infra.tables import table_resources
 
@@ -32,7 +32,18 @@ FUNCTION = "APIHandler"
 FUNCTION_ROLE = "ApiHandlerRole"
 FUNCTION_LOG_GROUP = "ApiHandlerLogGroup"
 REST_API = edge.REST_API
-FUNCTIONS = (FUNCTION,)  # every function the stack wires; a test keeps this complete
+# The Monday teacher mail (app.py's lambda_function "weekly_teacher_mail").
+WEEKLY_TEACHER_MAIL = "WeeklyTeacherMail"
+WEEKLY_TEACHER_MAIL_ROLE = "WeeklyTeacherMailRole"
+WEEKLY_TEACHER_MAIL_LOG_GROUP = "WeeklyTeacherMailLogGroup"
+# every function the stack wires; a test keeps this complete
+FUNCTIONS = (FUNCTION, WEEKLY_TEACHER_MAIL)
+# Lambda's maximum: a school's mails wait on SES's send rate and its backoff.
+JOB_TIMEOUT_SECONDS = 900
+# Monday 07:00 in the schools' time zone, summer and winter time alike (Chalice's
+# own schedules are UTC-only rules, so the schedule lives here).
+WEEKLY_SCHEDULE = "cron(0 7 ? * MON *)"
+SCHOOL_TIME_ZONE = "Europe/Amsterdam"
 
 LOG_RETENTION_DAYS = 90
 MAIL_FROM = sub("meldingen@${MailDomain}")
@@ -527,34 +538,109 @@ def _method_throttle(path: str, method: str, rate: int, burst: int) -> Json:
     }
 
 
+def _function_environment(stage: str) -> Json:
+    return {
+        "Variables": {
+            "M5_TABLE_PREFIX": table_prefix(stage),
+            "M5_MAIL_FROM": MAIL_FROM,
+            "M5_PUBLIC_BASE_URL": sub("https://${PublicHostName}"),
+            "M5_SECRET_KEY": secret_value("AppSecret"),
+            "M5_COGNITO_POOL_ID": ref("UserPool"),
+            "M5_COGNITO_CLIENT_ID": ref("UserPoolClient"),
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        }
+    }
+
+
+def _function_policy() -> Json:
+    return function_policy(
+        "DataKey", _mail_identity_arn(), "MailConfigurationSet", MAIL_FROM
+    )
+
+
+def weekly_mail_schedule() -> dict[str, Json]:
+    """EventBridge Scheduler: the teacher mail every Monday 07:00 school time."""
+    return {
+        "WeeklyMailSchedulerRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "scheduler.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                },
+                "Policies": [
+                    {
+                        "PolicyName": "m5-invoke-weekly-mail",
+                        "PolicyDocument": policy(
+                            allow(
+                                ["lambda:InvokeFunction"],
+                                [get_att(WEEKLY_TEACHER_MAIL, "Arn")],
+                                Sid="InvokeWeeklyMail",
+                            )
+                        ),
+                    }
+                ],
+            },
+        },
+        "WeeklyTeacherMailSchedule": {
+            "Type": "AWS::Scheduler::Schedule",
+            "Properties": {
+                "Description": "Teacher mail with last week's figures",
+                "ScheduleExpression": WEEKLY_SCHEDULE,
+                "ScheduleExpressionTimezone": SCHOOL_TIME_ZONE,
+                "FlexibleTimeWindow": {"Mode": "OFF"},
+                "State": "ENABLED",
+                "Target": {
+                    "Arn": get_att(WEEKLY_TEACHER_MAIL, "Arn"),
+                    "RoleArn": get_att("WeeklyMailSchedulerRole", "Arn"),
+                    # Deliveries are claimed per recipient, so a retried
+                    # invocation mails nobody twice.
+                    "Input": "{}",
+                    "RetryPolicy": {
+                        "MaximumRetryAttempts": 2,
+                        "MaximumEventAgeInSeconds": 3600,
+                    },
+                },
+            },
+        },
+    }
+
+
 def chalice_overrides(stage: str) -> dict[str, Json]:
     """Additions to the resources `chalice package` generates (deep-merged)."""
     receipt_paths = ("status", "messages", "reply-alert")
     return {
-        FUNCTION: {
+        FUNCTION: {"Properties": {"Environment": _function_environment(stage)}},
+        FUNCTION_ROLE: {"Properties": {"Policies": [_function_policy()]}},
+        WEEKLY_TEACHER_MAIL: {
             "Properties": {
-                "Environment": {
-                    "Variables": {
-                        "M5_TABLE_PREFIX": table_prefix(stage),
-                        "M5_MAIL_FROM": MAIL_FROM,
-                        "M5_PUBLIC_BASE_URL": sub("https://${PublicHostName}"),
-                        "M5_SECRET_KEY": secret_value("AppSecret"),
-                        "M5_COGNITO_POOL_ID": ref("UserPool"),
-                        "M5_COGNITO_CLIENT_ID": ref("UserPoolClient"),
-                        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-                    }
-                }
+                "Environment": _function_environment(stage),
+                "Timeout": JOB_TIMEOUT_SECONDS,
             }
         },
-        FUNCTION_ROLE: {
+        WEEKLY_TEACHER_MAIL_LOG_GROUP: _retained({}),
+        WEEKLY_TEACHER_MAIL_ROLE: {
             "Properties": {
                 "Policies": [
-                    function_policy(
-                        "DataKey",
-                        _mail_identity_arn(),
-                        "MailConfigurationSet",
-                        MAIL_FROM,
-                    )
+                    _function_policy(),
+                    {
+                        # The job lists the region's schools once a week; request
+                        # paths never scan, so only this role may.
+                        "PolicyName": "m5-list-schools",
+                        "PolicyDocument": policy(
+                            allow(
+                                ["dynamodb:Scan"],
+                                [get_att("SchoolTable", "Arn")],
+                                Sid="ListSchools",
+                            )
+                        ),
+                    },
                 ]
             }
         },
@@ -645,6 +731,7 @@ def merge_template(region: str, stage: str) -> Json:
         **edge.firewall(),
         **api_logs(),
         **alarms(stage),
+        **weekly_mail_schedule(),
         **chalice_overrides(stage),
     }
     return {

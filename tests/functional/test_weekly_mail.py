@@ -1,0 +1,477 @@
+"""The Monday teacher mail against the demo schools: figures that match the
+reports, exactly one mail per teacher however the job is retried, raced or
+killed, and SES throttling and refusals survived."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+from faker import Faker
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from chalicelib import digests
+from chalicelib.casework import followup_scope
+from chalicelib.config import settings
+from chalicelib.models import Delivery, Report, ReportIndex, School, StaffMember
+from chalicelib.obs import logger
+from chalicelib.reports import store_report
+from chalicelib.validation import validate_report
+from chalicelib.weeks import iso_week, now_utc
+from functions import weekly_mail
+from local.seed import DEMO_SCHOOLS, create_pupils, random_report, seed_reports
+from tests.functional.conftest import fresh_aws, seed_demo_schools
+from tests.functional.helpers import sent_mails
+
+WEEK = iso_week(now_utc() - timedelta(days=7))
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+@pytest.fixture(scope="module")
+def seeded() -> Iterator[dict[str, Any]]:
+    """Both demo schools with staff, rosters and six weeks of reports, seeded once
+    per module: the job only adds deliveries and mails, which `demo` clears."""
+    with fresh_aws():
+        staff = seed_demo_schools()
+        fake = Faker("nl_NL")
+        fake.seed_instance(49)
+        rng = random.Random(49)
+        names: set[str] = set()
+        for demo_school in DEMO_SCHOOLS:
+            school = School.get(demo_school.slug)
+            roster = create_pupils(school, fake)
+            for pupils in roster.values():
+                names |= {p.first_name for p in pupils} | {p.last_name for p in pupils}
+            seed_reports(school, fake, rng, weeks=6, per_week=7, roster=roster)
+        yield {"staff": staff, "names": names}
+
+
+@pytest.fixture
+def demo(seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The seeded schools with no deliveries and no mails yet; no backoff waits."""
+    monkeypatch.setattr(weekly_mail, "BACKOFF_SECONDS", 0.001)
+    with Delivery.batch_write() as batch:
+        for delivery in Delivery.scan():
+            batch.delete(delivery)
+    ses_backends[DEFAULT_ACCOUNT_ID][settings.region].sent_messages.clear()
+    return seeded
+
+
+def teachers_with_groups(staff: dict[str, list[StaffMember]]) -> list[StaffMember]:
+    return [
+        m
+        for members in staff.values()
+        for m in members
+        if "teacher" in m.roles and m.groups
+    ]
+
+
+class SesFault:
+    """Fail SendEmail calls the way SES does, at botocore's client (one seam)."""
+
+    def __init__(self) -> None:
+        self.throttle_next = 0
+        self.throttle_code = "Throttling"
+        self.reject: set[str] = set()
+        self.calls = 0
+        self.accepted: list[dict[str, Any]] = []  # SendEmail requests SES took
+        self.lock = threading.Lock()
+
+    def mails_to(self, address: str) -> list[dict[str, Any]]:
+        return [
+            m for m in self.accepted if m["Destination"]["ToAddresses"] == [address]
+        ]
+
+    def check(self, operation: str, params: dict[str, Any]) -> None:
+        if operation != "SendEmail":
+            return
+        with self.lock:
+            self.calls += 1
+            if self.throttle_next:
+                self.throttle_next -= 1
+                raise _error(self.throttle_code, operation)
+        if set(params["Destination"]["ToAddresses"]) & self.reject:
+            raise _error("MessageRejected", operation)
+
+
+def _error(code: str, operation: str) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": "Injected by the test"}}, operation
+    )
+
+
+@pytest.fixture
+def ses(monkeypatch: pytest.MonkeyPatch) -> Iterator[SesFault]:
+    fault = SesFault()
+    make_api_call = BaseClient._make_api_call
+
+    def call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        fault.check(operation, params)
+        response = make_api_call(client, operation, params)
+        if operation == "SendEmail":
+            with fault.lock:
+                fault.accepted.append(params)
+        return response
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    yield fault
+
+
+def text_of(mail: dict[str, Any]) -> str:
+    return str(mail["Message"]["Body"]["Text"]["Data"])
+
+
+def html_of(mail: dict[str, Any]) -> str:
+    return str(mail["Message"]["Body"]["Html"]["Data"])
+
+
+def recount(school_id: str, group: str, week: str) -> tuple[int, Counter[str], int]:
+    """Reports of one group received in `week`, by category, and open cases of the
+    school year, counted from the stored reports themselves."""
+    year = set(digests.school_year_weeks(week))
+    reports = [r for r in Report.query(school_id) if group in r.groups]
+    of_week = [r for r in reports if r.received_week == week]
+    categories = Counter(str(c) for r in of_week for c in r.categories)
+    open_cases = sum(
+        1 for r in reports if r.received_week in year and r.status != "closed"
+    )
+    return len(of_week), categories, open_cases
+
+
+def expected_lines(member: StaffMember) -> list[str]:
+    school = School.get(member.school_id)
+    names = {str(g.id): str(g.name) for g in school.groups}
+    labels = {str(c.id): str(c.label.nl) for c in school.categories}
+    lines = []
+    for group in map(str, member.groups):
+        total, categories, open_cases = recount(member.school_id, group, WEEK)
+        lines += [names[group], f"- Nieuwe meldingen vorige week: {total}"]
+        lines += [f"    {labels[c]}: {n}" for c, n in categories.items()]
+        lines.append(f"- Openstaande zaken: {open_cases}")
+    return lines
+
+
+def private_texts(school_ids: list[str]) -> tuple[set[str], set[str]]:
+    """Names and addresses (as words) and whole texts stored with the reports."""
+    names: set[str] = set()
+    texts: set[str] = set()
+    for school_id in school_ids:
+        for report in Report.query(school_id):
+            texts |= {report.description, report.location_note or ""}
+            people = [p.name for p in report.persons]
+            if report.contact is not None:
+                people.append(report.contact.name or "")
+                texts.add(report.contact.email or "")
+            names |= {w for person in people for w in person.split()}
+    return names, texts - {""}
+
+
+# --- every teacher, once, with the right figures ----------------------------------
+
+
+def test_every_teacher_with_groups_gets_one_mail_with_their_groups_figures(
+    demo: dict[str, Any], ses: SesFault
+) -> None:
+    teachers = teachers_with_groups(demo["staff"])
+
+    summary = weekly_mail.run_teacher_mail(WEEK)
+
+    assert summary.sent == len(teachers) == summary.recipients
+    assert (summary.failed, summary.unconfirmed, summary.skipped) == (0, 0, 0)
+    assert len(sent_mails()) == len(teachers)
+    mailed_something = False
+    for member in teachers:
+        [mail] = ses.mails_to(member.email)
+        text = text_of(mail)
+        lines = text.splitlines()
+        for line in expected_lines(member):
+            assert line in lines, (member.staff_id, line)
+        assert html_of(mail).lstrip().startswith("<!DOCTYPE html>")
+        assert WEEK in mail["Message"]["Subject"]["Data"]
+        mailed_something |= "Nieuwe meldingen vorige week: 0" not in text
+    assert mailed_something, "the seed gave no teacher any report: the test is void"
+
+
+def test_staff_without_groups_or_teacher_role_get_no_mail(
+    demo: dict[str, Any], ses: SesFault
+) -> None:
+    others = [
+        m
+        for members in demo["staff"].values()
+        for m in members
+        if "teacher" not in m.roles or not m.groups
+    ]
+
+    weekly_mail.run_teacher_mail(WEEK)
+
+    assert others
+    assert [m.staff_id for m in others if ses.mails_to(m.email)] == []
+
+
+def test_no_mail_part_contains_a_name_address_or_report_text(
+    demo: dict[str, Any], ses: SesFault
+) -> None:
+    names, texts = private_texts([d.slug for d in DEMO_SCHOOLS])
+    names |= demo["names"]
+    names |= {w for ms in demo["staff"].values() for m in ms for w in m.name.split()}
+    texts |= {m.email for ms in demo["staff"].values() for m in ms}
+
+    weekly_mail.run_teacher_mail(WEEK)
+
+    assert ses.accepted
+    for mail in ses.accepted:
+        content = " ".join(
+            [mail["Message"]["Subject"]["Data"], text_of(mail), html_of(mail)]
+        )
+        words = set(re.split(r"[\s<>:;,.()\"']+", content))
+        # Capitalised words only: "van", "de" and "ter" in names are also Dutch words.
+        assert {n for n in names if n[:1].isupper()} & words == set()
+        assert [t for t in texts if t in content] == []
+
+
+def test_quiet_week_gets_the_short_nothing_reported_mail(
+    demo: dict[str, Any], ses: SesFault
+) -> None:
+    teachers = teachers_with_groups(demo["staff"])
+    summer_week = "2026-W30"  # before the seeded reports, in the previous school year
+
+    summary = weekly_mail.run_teacher_mail(summer_week)
+
+    assert summary.sent == len(teachers)
+    for member in teachers:
+        [mail] = ses.mails_to(member.email)
+        assert "Er is vorige week niets gemeld over je groepen" in text_of(mail)
+        assert "Er is vorige week niets gemeld over je groepen" in html_of(mail)
+
+
+def test_follow_ups_due_next_week_are_counted_for_the_reports_groups(
+    demo: dict[str, Any], ses: SesFault
+) -> None:
+    [member] = [
+        m
+        for m in demo["staff"][DEMO_SCHOOLS[0].slug]
+        if m.staff_id == "staff-leerkracht"
+    ]
+    group = member.groups[0]
+    school_id = member.school_id
+    report = next(r for r in Report.query(school_id) if group in r.groups)
+    monday = digests.week_monday(WEEK)
+    pointers = [
+        ReportIndex(
+            followup_scope(school_id),
+            f"{due.isoformat()}#{report.report_id}#e1",
+            report_id=report.report_id,
+        )
+        for due in (monday + timedelta(days=8), monday + timedelta(days=15))
+    ]
+    for pointer in pointers:
+        pointer.save()
+
+    weekly_mail.run_teacher_mail(WEEK, school_ids=[school_id])
+
+    for pointer in pointers:
+        pointer.delete()
+    [mail] = ses.mails_to(member.email)
+    assert "- Nazorg gepland deze week: 1" in text_of(mail).splitlines()
+
+
+# --- trustworthy delivery ---------------------------------------------------------
+
+
+def test_running_the_job_again_mails_nobody_twice(
+    demo: dict[str, Any], ses: SesFault
+) -> None:
+    teachers = teachers_with_groups(demo["staff"])
+    weekly_mail.run_teacher_mail(WEEK)
+
+    again = weekly_mail.run_teacher_mail(WEEK)
+
+    assert (again.sent, again.skipped) == (0, len(teachers))
+    assert len(sent_mails()) == len(teachers)
+    assert all(len(ses.mails_to(m.email)) == 1 for m in teachers)
+
+
+def test_two_runs_at_once_send_each_teacher_one_mail(
+    demo: dict[str, Any], ses: SesFault
+) -> None:
+    teachers = teachers_with_groups(demo["staff"])
+    start = threading.Barrier(2)
+    summaries: list[weekly_mail.Summary] = []
+
+    def run() -> None:
+        start.wait()
+        summaries.append(weekly_mail.run_teacher_mail(WEEK))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(summaries) == 2
+    assert sum(s.sent for s in summaries) == len(teachers)
+    assert sum(s.failed for s in summaries) == 0
+    assert all(len(ses.mails_to(m.email)) == 1 for m in teachers)
+
+
+class Crash(BaseException):
+    """The process dying: no handler of ours catches it."""
+
+
+def test_crash_after_ses_accepted_is_not_resent_and_reported_unconfirmed(
+    demo: dict[str, Any], ses: SesFault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    teachers = teachers_with_groups(demo["staff"])
+    mark_sent = weekly_mail.mark_sent
+    crashes = [True]
+
+    def crash_once(delivery: Delivery) -> None:
+        if crashes:
+            crashes.pop()
+            raise Crash
+        mark_sent(delivery)
+
+    monkeypatch.setattr(weekly_mail, "mark_sent", crash_once)
+    with pytest.raises(Crash):
+        weekly_mail.run_teacher_mail(WEEK)
+    [first] = ses.accepted
+    victim = first["Destination"]["ToAddresses"][0]
+
+    rerun = weekly_mail.run_teacher_mail(WEEK)
+
+    assert rerun.unconfirmed == 1
+    assert len(rerun.unconfirmed_recipients) == 1
+    assert rerun.sent == len(teachers) - 1
+    assert len(ses.mails_to(victim)) == 1
+    assert all(len(ses.mails_to(m.email)) == 1 for m in teachers)
+
+
+@pytest.mark.parametrize("code", ["Throttling", "MaxSendRateExceeded"])
+def test_ses_throttling_is_retried_and_survived(
+    demo: dict[str, Any], ses: SesFault, code: str
+) -> None:
+    teachers = teachers_with_groups(demo["staff"])
+    ses.throttle_next = weekly_mail.MAX_SEND_ATTEMPTS - 1
+    ses.throttle_code = code
+
+    summary = weekly_mail.run_teacher_mail(WEEK)
+
+    assert summary.sent == len(teachers)
+    assert summary.failed == 0
+    assert ses.calls == len(teachers) + weekly_mail.MAX_SEND_ATTEMPTS - 1
+    assert all(len(ses.mails_to(m.email)) == 1 for m in teachers)
+
+
+def test_one_refused_recipient_does_not_stop_the_others(
+    demo: dict[str, Any], ses: SesFault
+) -> None:
+    teachers = teachers_with_groups(demo["staff"])
+    refused = teachers[0]
+    ses.reject = {refused.email}
+
+    summary = weekly_mail.run_teacher_mail(WEEK)
+
+    assert summary.failures == [
+        (refused.school_id, refused.staff_id, "MessageRejected")
+    ]
+    assert summary.sent == len(teachers) - 1
+    assert ses.mails_to(refused.email) == []
+    assert all(len(ses.mails_to(m.email)) == 1 for m in teachers[1:])
+
+
+def test_refused_mail_is_tried_again_by_the_next_run(
+    demo: dict[str, Any], ses: SesFault
+) -> None:
+    teachers = teachers_with_groups(demo["staff"])
+    refused = teachers[0]
+    ses.reject = {refused.email}
+    weekly_mail.run_teacher_mail(WEEK)
+    ses.reject = set()
+
+    rerun = weekly_mail.run_teacher_mail(WEEK)
+
+    assert (rerun.sent, rerun.skipped, rerun.failed) == (1, len(teachers) - 1, 0)
+    assert len(ses.mails_to(refused.email)) == 1
+
+
+def test_dry_run_renders_every_mail_and_sends_none(
+    demo: dict[str, Any], ses: SesFault
+) -> None:
+    teachers = teachers_with_groups(demo["staff"])
+
+    summary = weekly_mail.run_teacher_mail(WEEK, dry_run=True)
+
+    assert len(summary.previews) == len(teachers)
+    assert all(mail.text and mail.html for _, _, mail in summary.previews)
+    assert ses.accepted == []
+    assert list(Delivery.scan()) == []
+
+
+class CurrentStdout:
+    """Writes to whatever sys.stdout is at the moment: capsys swaps it per phase."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+def test_summary_is_logged_as_one_line_of_counts(
+    demo: dict[str, Any],
+    ses: SesFault,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    teachers = teachers_with_groups(demo["staff"])
+    # The logger's handler holds the stdout of import time; send it to capsys's.
+    monkeypatch.setattr(logger.registered_handler, "stream", CurrentStdout())
+
+    weekly_mail.run_teacher_mail(WEEK)
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [summary] = [line for line in lines if line.get("message") == "teacher mail run"]
+    assert summary["sent"] == summary["recipients"] == len(teachers)
+    assert {"schools", "skipped", "unconfirmed", "failed"} <= set(summary)
+    [emf] = [line for line in lines if "_aws" in line]
+    assert emf["DeliveriesSent"] == [float(len(teachers))]
+    assert all(m.email not in json.dumps(lines) for m in teachers)
+
+
+# --- weeks in school time -------------------------------------------------------
+
+
+def test_sunday_2359_and_monday_0000_local_land_in_different_weeks(
+    demo: dict[str, Any],
+) -> None:
+    school = School.get(DEMO_SCHOOLS[0].slug)
+    sunday = datetime(2026, 11, 29, 23, 59, tzinfo=AMSTERDAM)
+    monday = datetime(2026, 11, 30, 0, 0, tzinfo=AMSTERDAM)
+    fake = Faker("nl_NL")
+    fake.seed_instance(7)
+    rng = random.Random(7)
+    stored = [
+        store_report(
+            school,
+            f"week-boundary-{n}",
+            validate_report(random_report(school, fake, rng, 2), school),
+            received=instant.astimezone(UTC),
+        )
+        for n, instant in enumerate((sunday, monday))
+    ]
+
+    weeks = [report.received_week for report in stored]
+
+    assert weeks == [iso_week(sunday), iso_week(monday)] == ["2026-W48", "2026-W49"]
