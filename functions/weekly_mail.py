@@ -8,7 +8,9 @@ Delivery is claimed before SES is asked to send and marked after, one item per
 - a claim that was never marked means a run died between asking SES and
   recording the answer. SES takes no idempotency token, so whether that mail went
   out cannot be known: the recipient is not mailed again and is listed as
-  unconfirmed in every later run's summary, for an operator to check;
+  unconfirmed in every later run's summary, for an operator to check. A run that
+  overlaps another cannot tell its claims from a dead run's, so it lists those
+  as unconfirmed too (and the other run sends them);
 - a mail SES refused is marked failed and a later run tries it again, up to
   MAX_DELIVERY_ATTEMPTS runs.
 

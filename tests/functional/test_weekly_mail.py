@@ -453,25 +453,67 @@ def test_summary_is_logged_as_one_line_of_counts(
 # --- weeks in school time -------------------------------------------------------
 
 
-def test_sunday_2359_and_monday_0000_local_land_in_different_weeks(
-    demo: dict[str, Any],
-) -> None:
-    school = School.get(DEMO_SCHOOLS[0].slug)
-    sunday = datetime(2026, 11, 29, 23, 59, tzinfo=AMSTERDAM)
-    monday = datetime(2026, 11, 30, 0, 0, tzinfo=AMSTERDAM)
+def store_received(school: School, instants: list[datetime], seed: int) -> list[Report]:
+    """Demo reports received at the given instants (the reports of one test)."""
     fake = Faker("nl_NL")
-    fake.seed_instance(7)
-    rng = random.Random(7)
-    stored = [
+    fake.seed_instance(seed)
+    rng = random.Random(seed)
+    return [
         store_report(
             school,
-            f"week-boundary-{n}",
+            f"test-{seed}-{n}",
             validate_report(random_report(school, fake, rng, 2), school),
             received=instant.astimezone(UTC),
         )
-        for n, instant in enumerate((sunday, monday))
+        for n, instant in enumerate(instants)
     ]
 
-    weeks = [report.received_week for report in stored]
 
-    assert weeks == [iso_week(sunday), iso_week(monday)] == ["2026-W48", "2026-W49"]
+def test_sunday_2359_and_monday_0000_local_land_in_different_weeks(
+    demo: dict[str, Any],
+) -> None:
+    # The night summer time starts, far from the seeded weeks.
+    school = School.get(DEMO_SCHOOLS[0].slug)
+    sunday = datetime(2026, 3, 29, 23, 59, tzinfo=AMSTERDAM)
+    monday = datetime(2026, 3, 30, 0, 0, tzinfo=AMSTERDAM)
+    late, early = store_received(school, [sunday, monday], seed=7)
+    teacher = StaffMember(
+        school.school_id, "staff-x", groups=sorted({*late.groups, *early.groups})
+    )
+
+    weeks = [late.received_week, early.received_week]
+    sunday_week = digests.teacher_figures(school, teacher, "2026-W13")
+    monday_week = digests.teacher_figures(school, teacher, "2026-W14")
+
+    assert weeks == [iso_week(sunday), iso_week(monday)] == ["2026-W13", "2026-W14"]
+    assert {g.group_id: g.total for g in sunday_week.groups} == {
+        g: int(g in late.groups) for g in teacher.groups
+    }
+    assert {g.group_id: g.total for g in monday_week.groups} == {
+        g: int(g in early.groups) for g in teacher.groups
+    }
+
+
+def test_job_requests_do_not_grow_with_the_reports_stored(
+    demo: dict[str, Any], ses: SesFault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    school = School.get(DEMO_SCHOOLS[0].slug)
+    week = "2026-W16"
+    monday = datetime(2026, 4, 13, 9, 0, tzinfo=AMSTERDAM)
+    calls: list[str] = []
+    make_api_call = BaseClient._make_api_call
+
+    def counted(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls.append(operation)
+        return make_api_call(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    weekly_mail.run_teacher_mail(week, [school.school_id], dry_run=True)
+    few = Counter(calls)
+    store_received(school, [monday + timedelta(hours=n) for n in range(30)], seed=16)
+    calls.clear()
+
+    weekly_mail.run_teacher_mail(week, [school.school_id], dry_run=True)
+
+    assert Counter(calls) == few
+    assert few["BatchGetItem"] >= 1
