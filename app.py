@@ -15,7 +15,9 @@ from chalicelib.staff_pages import staff
 from chalicelib.validation import validate_idempotency_key, validate_report
 from functions import weekly_mail
 
-app = Chalice(app_name="m5-monitor")
+# configure_logs=False: Chalice would otherwise set the "m5-monitor" logger (the
+# Powertools logger's own) to ERROR and add its handler, silencing our logs.
+app = Chalice(app_name="m5-monitor", configure_logs=False)
 app.api.binary_types = []
 app.register_blueprint(staff)
 app.register_blueprint(insight_pages)

@@ -95,3 +95,32 @@ def outage(monkeypatch: pytest.MonkeyPatch) -> Outage:
 
     monkeypatch.setattr(BaseClient, "_make_api_call", call)
     return failures
+
+
+@pytest.fixture
+def json_log_lines():
+    """A reader of the application's JSON log lines since the last read.
+
+    A handler with the logger's own formatter is attached for the test, so the
+    lines are exactly what CloudWatch would receive, whatever pytest does with
+    stdout.
+    """
+    import io
+    import json
+    import logging
+
+    from chalicelib.obs import logger
+
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(logger.registered_formatter)
+    logger._logger.addHandler(handler)
+
+    def read():
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    yield read
+    logger._logger.removeHandler(handler)

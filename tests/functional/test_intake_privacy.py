@@ -8,11 +8,8 @@ or the receipt code of the report, whether the intake succeeds or fails.
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
-
-from chalicelib.obs import logger
 
 from .helpers import (
     answer,
@@ -23,27 +20,9 @@ from .helpers import (
 )
 
 
-class CurrentStdout:
-    """Writes to whatever sys.stdout is at the moment: capsys swaps it per phase."""
-
-    def write(self, text: str) -> int:
-        return sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
-
-
 @pytest.fixture
-def log_lines(capsys, monkeypatch):
-    """A reader of the JSON lines written to stdout since the last read."""
-    # The logger's handler holds the stdout of import time; send it to capsys's.
-    monkeypatch.setattr(logger.registered_handler, "stream", CurrentStdout())
-
-    def read():
-        out = capsys.readouterr().out
-        return [json.loads(line) for line in out.splitlines() if line.strip()]
-
-    return read
+def log_lines(json_log_lines):
+    return json_log_lines
 
 
 def personal_data(body, key):
