@@ -73,6 +73,14 @@ class Choice(MapAttribute[str, Any]):
     label = Label()
 
 
+class Holiday(MapAttribute[str, Any]):
+    """A school holiday, first and last day inclusive (local dates, ISO)."""
+
+    name = UnicodeAttribute()
+    first_day = UnicodeAttribute()
+    last_day = UnicodeAttribute()
+
+
 class School(Model):
     Meta = _meta("schools")
 
@@ -87,6 +95,17 @@ class School(Model):
     quick_exit_url = UnicodeAttribute(default="https://www.knmi.nl/nederland-nu/weer")
     interventions = ListAttribute(of=Choice, default=list)
     active = BooleanAttribute(default=True)
+    # The national holiday region ("noord" | "midden" | "zuid") the school's
+    # calendar starts from, and the school's own holidays (added or changed).
+    holiday_region = UnicodeAttribute(default="midden")
+    holidays = ListAttribute(of=Holiday, default=list)
+    # Repeat involvement: a pupil linked to at least `repeat_threshold` reports
+    # received in the last `repeat_window_weeks` weeks is shown to the coordinator.
+    repeat_threshold = NumberAttribute(default=3)
+    repeat_window_weeks = NumberAttribute(default=8)
+    # Retention: years after a case is closed (or its last activity) before the
+    # retention job removes its personal data.
+    retention_years = NumberAttribute(default=2)
 
 
 class StaffByEmail(GlobalSecondaryIndex["StaffMember"]):
@@ -170,6 +189,17 @@ class Report(Model):
     linked_reports = ListAttribute(of=UnicodeAttribute, default=list)
     first_action_at = UTCDateTimeAttribute(null=True)
     last_activity_at = UTCDateTimeAttribute(null=True)
+    # What the weekly counters need of the timeline: the kind of each
+    # intervention, and "<kind>:<effect>" for each effect recorded.
+    intervention_kinds = ListAttribute(of=UnicodeAttribute, default=list)
+    effects = ListAttribute(of=UnicodeAttribute, default=list)
+    # "spam" | "test": removed by the coordinator; content erased, not counted.
+    removed_reason = UnicodeAttribute(null=True)
+    # Set when retention or erasure removed the personal data; the anonymous
+    # remainder (category, place, dates, status) stays counted.
+    anonymised_at = UTCDateTimeAttribute(null=True)
+    # A legal hold keeps the case from retention and erasure.
+    legal_hold = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
 
