@@ -14,8 +14,9 @@ Delivery is claimed before SES is asked to send and marked after, one item per
 - a mail SES refused is marked failed and a later run tries it again, up to
   MAX_DELIVERY_ATTEMPTS runs.
 
-School holiday weeks are not handled yet: schools have no holiday calendar, so a
-run in a holiday week mails every teacher as in any other week.
+A week in which every school day is a holiday of the school (its region's
+national calendar changed by its own holidays, see chalicelib/holidays.py) gets
+no mail at all: the summary lists the school under holiday_schools.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -32,7 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PutError, PynamoDBException, UpdateError
 from pynamodb.expressions.update import Action
 
-from chalicelib import aws, digests
+from chalicelib import aws, digests, holidays
 from chalicelib.config import settings
 from chalicelib.models import Delivery, School, StaffMember
 from chalicelib.obs import logger, metrics
@@ -77,6 +80,7 @@ class Summary:
     unconfirmed_recipients: list[tuple[str, str]] = field(default_factory=list)
     failures: list[tuple[str, str, str]] = field(default_factory=list)
     failed_schools: list[str] = field(default_factory=list)
+    holiday_schools: list[str] = field(default_factory=list)
     previews: list[tuple[str, str, digests.Mail]] = field(default_factory=list)
 
     def counts(self) -> dict[str, Any]:
@@ -90,6 +94,7 @@ class Summary:
             "unconfirmed": self.unconfirmed,
             "failed": self.failed,
             "failed_schools": len(self.failed_schools),
+            "holiday_schools": len(self.holiday_schools),
         }
 
 
@@ -149,8 +154,12 @@ def teachers(school_id: str) -> list[StaffMember]:
 
 
 def _mail_school(school: School, week: str, summary: Summary, dry_run: bool) -> None:
-    recipients = teachers(school.school_id)
     summary.schools += 1
+    if holidays.is_holiday_week(school, week):
+        logger.info("holiday week", extra={"school": school.school_id, "week": week})
+        summary.holiday_schools.append(school.school_id)
+        return
+    recipients = teachers(school.school_id)
     if not recipients:
         return
     loaded = digests.load_school_week(school, week)
@@ -291,19 +300,18 @@ def _mark(delivery: Delivery, status: str, code: str | None = None) -> None:
 
 
 def send(to: str, mail: digests.Mail) -> None:
-    """One mail through SES, retried with backoff while SES throttles."""
+    """One mail through SES, retried with backoff while SES throttles.
+
+    Sent as raw MIME (multipart/alternative) so the text and HTML parts travel
+    as one message exactly as a mail client receives it; the local outbox reads
+    both parts back from moto.
+    """
+    raw = mime_message(to, mail).as_bytes()
     for attempt in range(1, MAX_SEND_ATTEMPTS + 1):
         try:
-            aws.client("ses").send_email(
-                Source=settings.mail_from,
-                Destination={"ToAddresses": [to]},
-                Message={
-                    "Subject": {"Data": mail.subject, "Charset": "UTF-8"},
-                    "Body": {
-                        "Text": {"Data": mail.text, "Charset": "UTF-8"},
-                        "Html": {"Data": mail.html, "Charset": "UTF-8"},
-                    },
-                },
+            # No Destinations: SES takes the recipient from the To header.
+            aws.client("ses").send_raw_email(
+                Source=settings.mail_from, RawMessage={"Data": raw}
             )
             return
         except ClientError as error:
@@ -312,3 +320,18 @@ def send(to: str, mail: digests.Mail) -> None:
                 raise
             delay = min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2 ** (attempt - 1))
             time.sleep(_jitter.uniform(delay / 2, delay))
+
+
+def mime_message(to: str, mail: digests.Mail) -> EmailMessage:
+    """The mail as MIME: a plain-text part and an HTML alternative, UTF-8."""
+    message = EmailMessage()
+    message["Subject"] = mail.subject
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    # Quoted-printable keeps every line 7-bit, as SES asks of raw messages.
+    message.set_content(mail.text, charset="utf-8", cte="quoted-printable")
+    message.add_alternative(
+        mail.html, subtype="html", charset="utf-8", cte="quoted-printable"
+    )
+    return message

@@ -129,6 +129,7 @@ class DemoSchool:
     kind: str
     groups: list[str]
     locations: list[tuple[str, str, str]]
+    holiday_region: str = "midden"
 
 
 DEMO_SCHOOLS = [
@@ -145,6 +146,7 @@ DEMO_SCHOOLS = [
         "secondary",
         SECONDARY_GROUPS,
         SECONDARY_LOCATIONS,
+        holiday_region="zuid",
     ),
 ]
 
@@ -159,6 +161,7 @@ def create_school(demo: DemoSchool, region: str = "eu-central-1") -> School:
         name=demo.name,
         kind=demo.kind,
         region=region,
+        holiday_region=demo.holiday_region,
         languages=["nl", "en"],
         groups=[
             Group(id=group_id(g), name=(f"Groep {g}" if demo.kind == "primary" else g))

@@ -11,7 +11,9 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from email import message_from_bytes, message_from_string, policy
+from email.message import EmailMessage
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,7 +26,14 @@ from moto.ses.models import ses_backends
 from chalicelib import digests
 from chalicelib.casework import followup_scope
 from chalicelib.config import settings
-from chalicelib.models import Delivery, Report, ReportIndex, School, StaffMember
+from chalicelib.models import (
+    Delivery,
+    Holiday,
+    Report,
+    ReportIndex,
+    School,
+    StaffMember,
+)
 from chalicelib.reports import store_report
 from chalicelib.validation import validate_report
 from chalicelib.weeks import iso_week, now_utc
@@ -76,31 +85,41 @@ def teachers_with_groups(staff: dict[str, list[StaffMember]]) -> list[StaffMembe
     ]
 
 
+def mails_read_back() -> list[EmailMessage]:
+    """The mails moto's SES accepted, oldest first, parsed as a mail client would."""
+    return [
+        cast(EmailMessage, message_from_string(m.raw_data, policy=policy.default))
+        for m in sent_mails()
+    ]
+
+
 class SesFault:
-    """Fail SendEmail calls the way SES does, at botocore's client (one seam)."""
+    """Fail SendRawEmail calls the way SES does, at botocore's client (one seam)."""
 
     def __init__(self) -> None:
         self.throttle_next = 0
         self.throttle_code = "Throttling"
         self.reject: set[str] = set()
         self.calls = 0
-        self.accepted: list[dict[str, Any]] = []  # SendEmail requests SES took
         self.lock = threading.Lock()
 
-    def mails_to(self, address: str) -> list[dict[str, Any]]:
-        return [
-            m for m in self.accepted if m["Destination"]["ToAddresses"] == [address]
-        ]
+    @property
+    def accepted(self) -> list[EmailMessage]:
+        return mails_read_back()
+
+    def mails_to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.accepted if m["To"] == address]
 
     def check(self, operation: str, params: dict[str, Any]) -> None:
-        if operation != "SendEmail":
+        if operation != "SendRawEmail":
             return
         with self.lock:
             self.calls += 1
             if self.throttle_next:
                 self.throttle_next -= 1
                 raise _error(self.throttle_code, operation)
-        if set(params["Destination"]["ToAddresses"]) & self.reject:
+        message = message_from_bytes(params["RawMessage"]["Data"])
+        if message["To"] in self.reject:
             raise _error("MessageRejected", operation)
 
 
@@ -117,22 +136,24 @@ def ses(monkeypatch: pytest.MonkeyPatch) -> Iterator[SesFault]:
 
     def call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         fault.check(operation, params)
-        response = make_api_call(client, operation, params)
-        if operation == "SendEmail":
-            with fault.lock:
-                fault.accepted.append(params)
-        return response
+        return make_api_call(client, operation, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", call)
     yield fault
 
 
-def text_of(mail: dict[str, Any]) -> str:
-    return str(mail["Message"]["Body"]["Text"]["Data"])
+def part(mail: EmailMessage, subtype: str) -> str:
+    body = mail.get_body(preferencelist=(subtype,))
+    assert body is not None and body.get_content_subtype() == subtype
+    return str(body.get_content())
 
 
-def html_of(mail: dict[str, Any]) -> str:
-    return str(mail["Message"]["Body"]["Html"]["Data"])
+def text_of(mail: EmailMessage) -> str:
+    return part(mail, "plain")
+
+
+def html_of(mail: EmailMessage) -> str:
+    return part(mail, "html")
 
 
 def recount(school_id: str, group: str, week: str) -> tuple[int, Counter[str], int]:
@@ -197,7 +218,7 @@ def test_every_teacher_with_groups_gets_one_mail_with_their_groups_figures(
         for line in expected_lines(member):
             assert line in lines, (member.staff_id, line)
         assert html_of(mail).lstrip().startswith("<!DOCTYPE html>")
-        assert WEEK in mail["Message"]["Subject"]["Data"]
+        assert WEEK in mail["Subject"]
         mailed_something |= "Nieuwe meldingen vorige week: 0" not in text
     assert mailed_something, "the seed gave no teacher any report: the test is void"
 
@@ -230,9 +251,7 @@ def test_no_mail_part_contains_a_name_address_or_report_text(
 
     assert ses.accepted
     for mail in ses.accepted:
-        content = " ".join(
-            [mail["Message"]["Subject"]["Data"], text_of(mail), html_of(mail)]
-        )
+        content = " ".join([mail["Subject"], text_of(mail), html_of(mail)])
         words = set(re.split(r"[\s<>:;,.()\"']+", content))
         # Capitalised words only: "van", "de" and "ter" in names are also Dutch words.
         assert {n for n in names if n[:1].isupper()} & words == set()
@@ -243,9 +262,9 @@ def test_quiet_week_gets_the_short_nothing_reported_mail(
     demo: dict[str, Any], ses: SesFault
 ) -> None:
     teachers = teachers_with_groups(demo["staff"])
-    summer_week = "2026-W30"  # before the seeded reports, in the previous school year
+    quiet_week = "2025-W37"  # a school week of a school year with no reports
 
-    summary = weekly_mail.run_teacher_mail(summer_week)
+    summary = weekly_mail.run_teacher_mail(quiet_week)
 
     assert summary.sent == len(teachers)
     for member in teachers:
@@ -283,6 +302,93 @@ def test_follow_ups_due_next_week_are_counted_for_the_reports_groups(
         pointer.delete()
     [mail] = ses.mails_to(member.email)
     assert "- Nazorg gepland deze week: 1" in text_of(mail).splitlines()
+
+
+# --- holiday weeks ----------------------------------------------------------------
+
+
+@pytest.fixture
+def own_holidays(demo: dict[str, Any]) -> Iterator[School]:
+    """The primary demo school, its own holiday list restored after the test."""
+    school = School.get(DEMO_SCHOOLS[0].slug)
+    yield school
+    school.update(actions=[School.holidays.set([])])
+
+
+def test_holiday_week_sends_no_mail_and_the_summary_says_so(
+    demo: dict[str, Any], ses: SesFault, json_log_lines: Any
+) -> None:
+    christmas = "2026-W52"  # kerst, the same in every region
+
+    summary = weekly_mail.run_teacher_mail(christmas)
+
+    assert sorted(summary.holiday_schools) == sorted(d.slug for d in DEMO_SCHOOLS)
+    assert (summary.recipients, summary.sent, summary.schools) == (0, 0, 2)
+    assert ses.calls == 0
+    assert ses.accepted == []
+    assert list(Delivery.scan()) == []
+    lines = json_log_lines()
+    holiday_lines = [line for line in lines if line.get("message") == "holiday week"]
+    assert {line["school"] for line in holiday_lines} == set(summary.holiday_schools)
+    assert all("@" not in json.dumps(line) for line in holiday_lines)
+    [run] = [line for line in lines if line.get("message") == "teacher mail run"]
+    assert run["holiday_schools"] == 2
+
+
+def test_the_week_after_a_holiday_is_mailed(
+    demo: dict[str, Any], ses: SesFault
+) -> None:
+    teachers = teachers_with_groups(demo["staff"])
+    back_at_school = "2027-W01"  # kerst ends Sunday 3 January 2027
+
+    summary = weekly_mail.run_teacher_mail(back_at_school)
+
+    assert summary.holiday_schools == []
+    assert summary.sent == len(teachers)
+    assert all(len(ses.mails_to(m.email)) == 1 for m in teachers)
+
+
+def test_holiday_of_one_region_only_stops_that_regions_school(
+    demo: dict[str, Any], ses: SesFault
+) -> None:
+    # Herfst 2026: zuid 10-18 October, midden 17-25 October.
+    week = "2026-W42"
+    zuid, midden = DEMO_SCHOOLS[1].slug, DEMO_SCHOOLS[0].slug
+    assert School.get(zuid).holiday_region == "zuid"
+
+    summary = weekly_mail.run_teacher_mail(week)
+
+    assert summary.holiday_schools == [zuid]
+    mailed = teachers_with_groups({midden: demo["staff"][midden]})
+    assert summary.sent == len(mailed)
+    assert {m["To"] for m in ses.accepted} == {m.email for m in mailed}
+
+
+def test_a_schools_own_holiday_counts_as_a_holiday_week(
+    demo: dict[str, Any], ses: SesFault, own_holidays: School
+) -> None:
+    monday = digests.week_monday(WEEK)
+    own_holidays.update(
+        actions=[
+            School.holidays.set(
+                [
+                    Holiday(
+                        name="studieweek",
+                        first_day=monday.isoformat(),
+                        last_day=(monday + timedelta(days=4)).isoformat(),
+                    )
+                ]
+            )
+        ]
+    )
+    other = DEMO_SCHOOLS[1].slug
+
+    summary = weekly_mail.run_teacher_mail(WEEK)
+
+    assert summary.holiday_schools == [own_holidays.school_id]
+    assert {m["To"] for m in ses.accepted} == {
+        m.email for m in teachers_with_groups({other: demo["staff"][other]})
+    }
 
 
 # --- trustworthy delivery ---------------------------------------------------------
@@ -345,7 +451,7 @@ def test_crash_after_ses_accepted_is_not_resent_and_reported_unconfirmed(
     with pytest.raises(Crash):
         weekly_mail.run_teacher_mail(WEEK)
     [first] = ses.accepted
-    victim = first["Destination"]["ToAddresses"][0]
+    victim = first["To"]
 
     rerun = weekly_mail.run_teacher_mail(WEEK)
 
