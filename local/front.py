@@ -3,6 +3,7 @@
 Deployed, CloudFront serves the static form from S3 and sends /api/* to API
 Gateway. Locally this WSGI app does the same: static files from static_form/, and
 /api/* handed to Chalice's local gateway in-process, with the client's address.
+/outbox (local only) lists the mails moto's SES accepted.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect, send_from_directory
 from werkzeug.wrappers import Request, Response
 
+from chalicelib.config import settings
 from chalicelib.templating import render
+from local import outbox
 
 ROOT = Path(__file__).resolve().parent.parent
 FORM_DIR = ROOT / "static_form"
@@ -72,6 +75,9 @@ class Front:
                 Rule("/s/<slug>", endpoint="form_slash"),
                 Rule("/s/<slug>/status", endpoint="status_page"),
                 Rule("/form-assets/<path:path>", endpoint="form_asset"),
+                Rule("/outbox", endpoint="outbox"),
+                Rule("/outbox/<message_id>", endpoint="outbox_mail"),
+                Rule("/outbox/<message_id>/html", endpoint="outbox_html"),
             ]
         )
 
@@ -134,6 +140,24 @@ class Front:
         response.headers["Cache-Control"] = "no-cache"
         return response
 
+    def outbox(self, request: Request) -> Response:
+        html = outbox.render(
+            "outbox/list.html", mails=outbox.mails(), endpoint=settings.endpoint_url
+        )
+        return _page(html, outbox.PAGE_HEADERS)
+
+    def outbox_mail(self, request: Request, message_id: str) -> Response:
+        mail = outbox.mail(message_id)
+        if mail is None:
+            raise NotFound()
+        return _page(outbox.render("outbox/mail.html", mail=mail), outbox.PAGE_HEADERS)
+
+    def outbox_html(self, request: Request, message_id: str) -> Response:
+        mail = outbox.mail(message_id)
+        if mail is None or mail.html is None:
+            raise NotFound()
+        return _page(mail.html, outbox.HTML_PART_HEADERS)
+
     def api(self, request: Request, path: str) -> Response:
         path = path.rstrip("?") or "/"
         headers = {k.lower(): v for k, v in request.headers.items()}
@@ -162,3 +186,9 @@ class Front:
             for value in values:
                 response.headers.add(name, value)
         return response
+
+
+def _page(html: str, headers: dict[str, str]) -> Response:
+    response = Response(html, content_type="text/html; charset=utf-8")
+    response.headers.update(headers)
+    return response

@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  API                : {base_url}/api/schools/<slug>/form")
     print(f"  Local AWS (moto)   : {endpoint}")
     print(f"  Staff sign-in      : {base_url}/staff/login")
+    print(f"  Sent mails (local) : {base_url}/outbox")
     print(f"  Demo staff logins (password {DEMO_PASSWORD}):")
     for school_id, roles, email in logins:
         print(f"    {school_id:<20} {roles:<14} {email}")
