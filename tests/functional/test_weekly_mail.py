@@ -407,24 +407,31 @@ def test_running_the_job_again_mails_nobody_twice(
     assert all(len(ses.mails_to(m.email)) == 1 for m in teachers)
 
 
-def test_two_runs_at_once_send_each_teacher_one_mail(
-    demo: dict[str, Any], ses: SesFault
-) -> None:
-    teachers = teachers_with_groups(demo["staff"])
-    start = threading.Barrier(2)
+def run_at_once(count: int) -> list[weekly_mail.Summary]:
+    """`count` runs of the job started together in threads."""
+    start = threading.Barrier(count)
     summaries: list[weekly_mail.Summary] = []
 
     def run() -> None:
         start.wait()
         summaries.append(weekly_mail.run_teacher_mail(WEEK))
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=run) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert len(summaries) == count
+    return summaries
 
-    assert len(summaries) == 2
+
+def test_two_runs_at_once_send_each_teacher_one_mail(
+    demo: dict[str, Any], ses: SesFault
+) -> None:
+    teachers = teachers_with_groups(demo["staff"])
+
+    summaries = run_at_once(2)
+
     assert sum(s.sent for s in summaries) == len(teachers)
     assert sum(s.failed for s in summaries) == 0
     assert all(len(ses.mails_to(m.email)) == 1 for m in teachers)
@@ -434,32 +441,143 @@ class Crash(BaseException):
     """The process dying: no handler of ours catches it."""
 
 
-def test_crash_after_ses_accepted_is_not_resent_and_reported_unconfirmed(
+# Where the process dies, from claiming a recipient to recording the mail sent.
+CRASH_POINTS = {
+    "after-claim": "claimed, SES never asked",
+    "in-send-before-ses-accepted": "SES asked, the mail not accepted",
+    "after-ses-accepted": "SES accepted the mail, its delivery not recorded",
+    "after-mark-sent": "the mail sent and recorded",
+}
+# Points at which the victim's mail was accepted by SES before the crash.
+ACCEPTED_BEFORE_CRASH = {"after-ses-accepted", "after-mark-sent"}
+
+
+class CrashAt:
+    """Kill the job at one step boundary of the n-th recipient it gets to."""
+
+    def __init__(self, point: str, nth: int) -> None:
+        self.point = point
+        self.nth = nth
+        self.seen = 0
+        self.victim: str | None = None  # e-mail address of the recipient hit
+        self.armed = True
+
+    def reached(self, address: str) -> None:
+        if not self.armed:
+            return
+        self.seen += 1
+        if self.seen == self.nth:
+            self.armed = False
+            self.victim = address
+            raise Crash
+
+    def install(
+        self, monkeypatch: pytest.MonkeyPatch, addresses: dict[str, str]
+    ) -> None:
+        claim, mark_sent = weekly_mail._claim, weekly_mail.mark_sent
+        make_api_call = BaseClient._make_api_call
+
+        def claim_then_crash(key: str, staff_id: str, previous: Any) -> Any:
+            delivery = claim(key, staff_id, previous)
+            if self.point == "after-claim" and delivery is not None:
+                self.reached(addresses[key.split("#", maxsplit=1)[0] + "/" + staff_id])
+            return delivery
+
+        def mark_then_crash(delivery: Delivery) -> None:
+            mark_sent(delivery)
+            if self.point == "after-mark-sent":
+                school = str(delivery.key).split("#")[0]
+                self.reached(addresses[f"{school}/{delivery.recipient}"])
+
+        def ses_then_crash(client: BaseClient, operation: str, params: Any) -> Any:
+            if operation != "SendRawEmail":
+                return make_api_call(client, operation, params)
+            to = str(message_from_bytes(params["RawMessage"]["Data"])["To"])
+            if self.point == "in-send-before-ses-accepted":
+                self.reached(to)
+            response = make_api_call(client, operation, params)
+            if self.point == "after-ses-accepted":
+                self.reached(to)
+            return response
+
+        monkeypatch.setattr(weekly_mail, "_claim", claim_then_crash)
+        monkeypatch.setattr(weekly_mail, "mark_sent", mark_then_crash)
+        monkeypatch.setattr(BaseClient, "_make_api_call", ses_then_crash)
+
+
+CRASH_CASES = [
+    pytest.param((point, position, reruns), id=f"{point}-{position}-{mode}")
+    for point in CRASH_POINTS
+    for position in ("first", "middle", "last")
+    for reruns, mode in ((1, "rerun"), (2, "two-reruns-at-once"))
+]
+
+
+@pytest.mark.parametrize("case", CRASH_CASES)
+def test_job_killed_at_any_step_and_run_again_mails_nobody_twice_and_skips_none(
+    demo: dict[str, Any],
+    ses: SesFault,
+    monkeypatch: pytest.MonkeyPatch,
+    case: tuple[str, str, int],
+) -> None:
+    point, position, reruns = case
+    teachers = teachers_with_groups(demo["staff"])
+    addresses = {f"{m.school_id}/{m.staff_id}": m.email for m in teachers}
+    nth = {"first": 1, "middle": len(teachers) // 2, "last": len(teachers)}[position]
+    crash = CrashAt(point, nth)
+    crash.install(monkeypatch, addresses)
+    with pytest.raises(Crash):
+        weekly_mail.run_teacher_mail(WEEK)
+    victim = crash.victim
+    ses.throttle_next = 2  # the reruns meet SES throttling too
+
+    summaries = run_at_once(reruns)
+
+    mails = Counter(m["To"] for m in ses.accepted)
+    assert max(mails.values()) == 1, "a recipient got two mails"
+    unconfirmed = {
+        addresses["/".join(r)] for s in summaries for r in s.unconfirmed_recipients
+    }
+    # A run overlapping another cannot tell the other's fresh claims from a dead
+    # run's and lists them as unconfirmed too: those were mailed.
+    assert unconfirmed - {victim} <= set(mails)
+    if point == "after-mark-sent":
+        assert set(mails) == set(addresses.values())
+        if reruns == 1:
+            assert unconfirmed == set()
+    else:
+        # Every rerun names the victim; the mail went out only if SES had it.
+        for summary in summaries:
+            listed = {addresses["/".join(r)] for r in summary.unconfirmed_recipients}
+            assert victim in listed
+        assert set(mails) == set(addresses.values()) - ({victim} - set(mails))
+        assert (victim in mails) is (point in ACCEPTED_BEFORE_CRASH)
+        if reruns == 1:
+            assert unconfirmed == {victim}
+    assert sum(s.failed for s in summaries) == 0
+    assert sum(s.sent for s in summaries) == len(mails) - (nth - 1) - (
+        point in ACCEPTED_BEFORE_CRASH
+    )
+
+
+def test_unconfirmed_recipient_stays_listed_in_every_later_run(
     demo: dict[str, Any], ses: SesFault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     teachers = teachers_with_groups(demo["staff"])
-    mark_sent = weekly_mail.mark_sent
-    crashes = [True]
-
-    def crash_once(delivery: Delivery) -> None:
-        if crashes:
-            crashes.pop()
-            raise Crash
-        mark_sent(delivery)
-
-    monkeypatch.setattr(weekly_mail, "mark_sent", crash_once)
+    addresses = {f"{m.school_id}/{m.staff_id}": m.email for m in teachers}
+    crash = CrashAt("after-ses-accepted", 1)
+    crash.install(monkeypatch, addresses)
     with pytest.raises(Crash):
         weekly_mail.run_teacher_mail(WEEK)
-    [first] = ses.accepted
-    victim = first["To"]
+    weekly_mail.run_teacher_mail(WEEK)
 
-    rerun = weekly_mail.run_teacher_mail(WEEK)
+    third = weekly_mail.run_teacher_mail(WEEK)
 
-    assert rerun.unconfirmed == 1
-    assert len(rerun.unconfirmed_recipients) == 1
-    assert rerun.sent == len(teachers) - 1
-    assert len(ses.mails_to(victim)) == 1
-    assert all(len(ses.mails_to(m.email)) == 1 for m in teachers)
+    assert [addresses["/".join(r)] for r in third.unconfirmed_recipients] == [
+        crash.victim
+    ]
+    assert (third.sent, third.skipped) == (0, len(teachers) - 1)
+    assert len(ses.mails_to(str(crash.victim))) == 1
 
 
 @pytest.mark.parametrize("code", ["Throttling", "MaxSendRateExceeded"])
@@ -476,6 +594,23 @@ def test_ses_throttling_is_retried_and_survived(
     assert summary.failed == 0
     assert ses.calls == len(teachers) + weekly_mail.MAX_SEND_ATTEMPTS - 1
     assert all(len(ses.mails_to(m.email)) == 1 for m in teachers)
+
+
+def test_throttling_past_the_retry_budget_fails_one_mail_and_the_next_run_sends_it(
+    demo: dict[str, Any], ses: SesFault
+) -> None:
+    teachers = teachers_with_groups(demo["staff"])
+    ses.throttle_next = weekly_mail.MAX_SEND_ATTEMPTS
+    first = weekly_mail.run_teacher_mail(WEEK)
+    [(school_id, staff_id, code)] = first.failures
+
+    rerun = weekly_mail.run_teacher_mail(WEEK)
+
+    assert code == "Throttling"
+    assert first.sent == len(teachers) - 1
+    assert (rerun.sent, rerun.skipped, rerun.failed) == (1, len(teachers) - 1, 0)
+    assert all(len(ses.mails_to(m.email)) == 1 for m in teachers)
+    assert [Delivery.get(f"{school_id}#{WEEK}#teacher", staff_id).attempts] == [2]
 
 
 def test_one_refused_recipient_does_not_stop_the_others(
