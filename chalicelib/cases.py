@@ -63,7 +63,8 @@ class ListFilter:
         return f"{low:%Y%m%d%H%M%S%f}", upper
 
     def condition(self) -> Condition | None:
-        conditions: list[Condition] = []
+        # Reports removed as spam or a test leave every list.
+        conditions: list[Condition] = [Report.removed_reason.does_not_exist()]
         if self.status:
             conditions.append(Report.status == self.status)
         if self.category:

@@ -21,7 +21,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import aggregates, audit
 from chalicelib.access import HANDLERS, TEACHER, StaffContext
-from chalicelib.cases import STATUSES, case_key
+from chalicelib.cases import STATUSES, case_key, event_data, pending_interventions
 from chalicelib.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.i18n import both
 from chalicelib.models import CaseEvent, Pupil, Report, ReportIndex, School, StaffMember
@@ -45,24 +45,42 @@ class Change:
     pointers: list[ReportIndex] = field(default_factory=list)
     removed_pointers: list[ReportIndex] = field(default_factory=list)
     extra_updates: list[tuple[Model, list[Action]]] = field(default_factory=list)
-    # The report's counted fields after the change, where it changes them.
-    status: str | None = None
-    groups: list[str] | None = None
+    # The report's counted fields after the change, where it changes them
+    # (field name -> new value), for the weekly counters.
+    counted: dict[str, Any] = field(default_factory=dict)
 
-    def counted_state(self, report: Report) -> Any:
+    def counted_state(self, report: Report, first_action_at: Any = None) -> Any:
         """The report as the weekly counters will see it after this change."""
-        return SimpleNamespace(
-            school_id=report.school_id,
-            categories=list(report.categories),
-            occurred_on=report.occurred_on,
-            location=report.location,
-            part_of_day=report.part_of_day,
-            frequency=report.frequency,
-            reporter_role=report.reporter_role,
-            urgent=report.urgent,
-            status=self.status or report.status,
-            groups=list(self.groups if self.groups is not None else report.groups),
-        )
+        state = {name: getattr(report, name) for name in COUNTED_FIELDS}
+        state["persons"] = [
+            SimpleNamespace(role=p.role, pupil_id=p.pupil_id) for p in report.persons
+        ]
+        state.update(self.counted)
+        if state["first_action_at"] is None:
+            state["first_action_at"] = first_action_at
+        return SimpleNamespace(**state)
+
+
+# Every report field the weekly counters read (aggregates.report_counters).
+COUNTED_FIELDS = (
+    "school_id",
+    "received_at",
+    "received_week",
+    "categories",
+    "occurred_on",
+    "location",
+    "part_of_day",
+    "frequency",
+    "reporter_role",
+    "urgent",
+    "status",
+    "groups",
+    "persons",
+    "intervention_kinds",
+    "effects",
+    "first_action_at",
+    "removed_reason",
+)
 
 
 def _invalid(name: str, msgid: str) -> ValidationFailed:
@@ -81,6 +99,10 @@ def _text(value: str | None, name: str, required: bool = True) -> str | None:
 
 def followup_scope(school_id: str) -> str:
     return f"{school_id}#followup"
+
+
+def interventions_scope(school_id: str) -> str:
+    return f"{school_id}#interventions"
 
 
 def pupil_scope(school_id: str, pupil_id: str) -> str:
@@ -102,8 +124,18 @@ def apply(context: StaffContext, report: Report, change: Change) -> CaseEvent:
     )
     if change.kind == "intervention":
         with_followup_pointer(change, report, event.event_id)
+        change.pointers.append(
+            ReportIndex(
+                interventions_scope(report.school_id),
+                f"{change.data['on']}#{report.report_id}#{event.event_id}",
+                report_id=report.report_id,
+                kind=change.data["kind"],
+            )
+        )
     actions = [*change.report_actions, Report.last_activity_at.set(at)]
+    first_action_at = None
     if context.handles_cases and report.first_action_at is None:
+        first_action_at = at
         actions.append(Report.first_action_at.set(at))
     entry = audit.new_entry(
         audit.report_trail(report.school_id, report.report_id),
@@ -123,10 +155,9 @@ def apply(context: StaffContext, report: Report, change: Change) -> CaseEvent:
                 tx.delete(pointer)
             for model, model_actions in change.extra_updates:
                 tx.update(model, actions=model_actions)
-            week_changes = aggregates.delta(report, change.counted_state(report))
-            for aggregate, counter_actions in aggregates.items_for(
-                report.received_week, week_changes
-            ):
+            after = change.counted_state(report, first_action_at)
+            week_changes = aggregates.delta(report, after)
+            for aggregate, counter_actions in aggregates.items_for(week_changes):
                 tx.update(aggregate, actions=counter_actions)
     except TransactWriteError as error:
         raise Conflict(
@@ -152,7 +183,7 @@ def set_status(report: Report, status: str, reason: str | None) -> Change:
     return Change(
         "status",
         data={"from": report.status, "to": status, "reason": closed_reason},
-        status=status,
+        counted={"status": status},
         report_actions=[
             Report.status.set(status),
             Report.closed_reason.set(closed_reason)
@@ -191,7 +222,13 @@ def message_to_reporter(text: str | None) -> Change:
 
 
 def intervention(
-    school: School, *, kind: str, on: str, follow_up_on: str | None, text: str | None
+    school: School,
+    report: Report,
+    *,
+    kind: str,
+    on: str,
+    follow_up_on: str | None,
+    text: str | None,
 ) -> Change:
     if kind not in {choice.id for choice in school.interventions}:
         raise _invalid("kind", "Please choose one of the answers shown.")
@@ -212,9 +249,13 @@ def intervention(
             "follow_up_on": follow_up.isoformat() if follow_up else None,
         },
     )
+    change.counted["intervention_kinds"] = [*report.intervention_kinds, kind]
+    change.report_actions.append(
+        Report.intervention_kinds.set(change.counted["intervention_kinds"])
+    )
     if follow_up is not None:
         change.report_actions.append(Report.status.set("follow_up"))
-        change.status = "follow_up"
+        change.counted["status"] = "follow_up"
     return change
 
 
@@ -235,6 +276,7 @@ def effect(report: Report, intervention_event: CaseEvent, outcome: str) -> Chang
     if outcome not in EFFECTS:
         raise _invalid("effect", "Please choose one of the answers shown.")
     data = intervention_event.data.as_dict() if intervention_event.data else {}
+    effects = [*report.effects, f"{data.get('kind')}:{outcome}"]
     change = Change(
         "effect",
         data={
@@ -242,6 +284,8 @@ def effect(report: Report, intervention_event: CaseEvent, outcome: str) -> Chang
             "effect": outcome,
             "kind": data.get("kind"),
         },
+        counted={"effects": effects},
+        report_actions=[Report.effects.set(effects)],
     )
     if data.get("follow_up_on"):
         change.removed_pointers.append(
@@ -267,10 +311,16 @@ def link_pupil(report: Report, person_index: int, pupil_id: str) -> Change:
         ) from error
     person = report.persons[person_index]
     groups = _sorted_ids(*report.groups, pupil.group)
+    persons = [
+        SimpleNamespace(
+            role=p.role, pupil_id=pupil_id if i == person_index else p.pupil_id
+        )
+        for i, p in enumerate(report.persons)
+    ]
     change = Change(
         "link_pupil",
         data={"person": person_index, "pupil_id": pupil_id, "role": person.role},
-        groups=groups,
+        counted={"groups": groups, "persons": persons},
         report_actions=[
             Report.persons[person_index]["pupil_id"].set(pupil_id),
             Report.groups.set(groups),
@@ -301,7 +351,7 @@ def merge_into(report: Report, target: Report) -> Change:
     return Change(
         "merged",
         data={"into": target.report_id},
-        status="closed",
+        counted={"status": "closed"},
         report_actions=[
             Report.merged_into.set(target.report_id),
             Report.status.set("closed"),
@@ -354,3 +404,96 @@ def _day(value: str | None, name: str) -> date:
 def _sorted_ids(*values: object) -> Any:
     """A sorted list of unique ids, as stored in the report's id lists."""
     return sorted({str(value) for value in values})
+
+
+REMOVE_REASONS = ("spam", "test")
+
+
+def remove(report: Report, reason: str, timeline: list[CaseEvent]) -> Change:
+    """Remove a spam or test report: its content is erased, it leaves every list
+    and is no longer counted. The empty report and its audit trail remain, so
+    the removal itself can be accounted for."""
+    if reason not in REMOVE_REASONS:
+        raise _invalid("reason", "Please choose one of the answers shown.")
+    if report.removed_reason:
+        raise _invalid("reason", "This report has been removed already.")
+    if report.legal_hold:
+        raise _invalid("reason", "This case is under a legal hold.")
+    change = Change(
+        "removed",
+        data={"reason": reason},
+        counted={"removed_reason": reason, "status": "closed", "groups": []},
+        report_actions=[
+            Report.removed_reason.set(reason),
+            Report.status.set("closed"),
+            Report.closed_reason.set("no_grounds"),
+            Report.description.set(""),
+            Report.contact.remove(),
+            Report.persons.set([]),
+            Report.groups.set([]),
+            Report.witnesses.remove(),
+            Report.location_note.remove(),
+        ],
+        removed_pointers=[
+            *_pupil_pointers(report),
+            *(
+                ReportIndex(
+                    f"{report.school_id}#group#{group}",
+                    report.report_id,
+                    report_id=report.report_id,
+                )
+                for group in report.groups
+            ),
+            *_followup_pointers(report, timeline),
+        ],
+    )
+    change.counted["persons"] = []
+    return change
+
+
+def _pupil_pointers(report: Report) -> list[ReportIndex]:
+    pupils = sorted({str(p.pupil_id) for p in report.persons if p.pupil_id})
+    return [
+        ReportIndex(
+            pupil_scope(report.school_id, pupil),
+            report.report_id,
+            report_id=report.report_id,
+        )
+        for pupil in pupils
+    ]
+
+
+def _followup_pointers(report: Report, timeline: list[CaseEvent]) -> list[ReportIndex]:
+    """The due-follow-up pointers of a case's interventions still pending."""
+    pointers = []
+    for event in pending_interventions(timeline):
+        follow_up_on = event_data(event).get("follow_up_on")
+        if follow_up_on:
+            pointers.append(
+                ReportIndex(
+                    followup_scope(report.school_id),
+                    f"{follow_up_on}#{report.report_id}#{event.event_id}",
+                    report_id=report.report_id,
+                )
+            )
+    return pointers
+
+
+def anonymise(report: Report) -> Change:
+    """Retention or erasure: the personal data go, the anonymous remainder
+    (categories, place, dates, groups, status) stays and stays counted."""
+    if report.legal_hold:
+        raise _invalid("reason", "This case is under a legal hold.")
+    return Change(
+        "anonymised",
+        counted={"persons": []},
+        report_actions=[
+            Report.anonymised_at.set(now_utc()),
+            Report.description.set(""),
+            Report.contact.remove(),
+            Report.persons.set([]),
+            Report.witnesses.remove(),
+            Report.location_note.remove(),
+        ],
+        removed_pointers=_pupil_pointers(report),
+    )

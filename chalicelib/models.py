@@ -209,6 +209,10 @@ class ReportIndex(Model):
     scope "<school>#group#<group>", sort = report id: reports touching a group.
     scope "<school>#receipt#<hash>", sort "receipt": the report of a receipt code.
     scope "<school>#intake#<hash>", sort "intake": the report of an idempotency key.
+    scope "<school>#pupil#<pupil>", sort = report id: reports a pupil is linked to.
+    scope "<school>#followup", sort "<date>#<report>#<event>": follow-ups due.
+    scope "<school>#interventions", sort "<date>#<report>#<event>": interventions
+    by the day they were held (effect overviews).
     """
 
     Meta = _meta("report-index")
@@ -217,6 +221,7 @@ class ReportIndex(Model):
     sort = UnicodeAttribute(range_key=True)
     report_id = UnicodeAttribute()
     answers_hash = UnicodeAttribute(null=True)  # intake pointers: see reports.py
+    kind = UnicodeAttribute(null=True)  # intervention pointers: the intervention
 
 
 class PupilsByGroup(GlobalSecondaryIndex["Pupil"]):

@@ -149,9 +149,7 @@ def store_report(
                 tx.save(pointer, condition=ReportIndex.scope.does_not_exist())
             # The weekly counters move in the same transaction as the report.
             week_changes = aggregates.delta(None, item)
-            for aggregate, actions in aggregates.items_for(
-                item.received_week, week_changes
-            ):
+            for aggregate, actions in aggregates.items_for(week_changes):
                 tx.update(aggregate, actions=actions)
     except TransactWriteError as error:
         if _key_taken(error):

@@ -419,6 +419,7 @@ def case_intervention(context: StaffContext, report_id: str) -> Response:
     def build(report: Report, form: dict[str, str]) -> casework.Change:
         change = casework.intervention(
             school,
+            report,
             kind=form.get("kind", ""),
             on=form.get("on", ""),
             follow_up_on=form.get("follow_up_on") or None,
@@ -488,6 +489,17 @@ def case_link(context: StaffContext, report_id: str) -> Response:
         return casework.link_case(
             report, _other_report(context, form.get("other", ""), "other")
         )
+
+    return _act(context, report_id, build)
+
+
+@staff.route(
+    "/staff/reports/{report_id}/remove", methods=["POST"], content_types=FORM_TYPES
+)
+@staff_view(staff, roles=HANDLER_ROLES)
+def case_remove(context: StaffContext, report_id: str) -> Response:
+    def build(report: Report, form: dict[str, str]) -> casework.Change:
+        return casework.remove(report, form.get("reason", ""), cases.timeline(report))
 
     return _act(context, report_id, build)
 

@@ -1,5 +1,6 @@
 """The weekly counters equal a recount from the raw reports, after any sequence
-of submissions, status changes, interventions, pupil links and merges.
+of submissions, status changes, interventions and their effects, pupil links,
+merges, removals as spam and anonymising (retention, erasure).
 
 The recount below is written independently of chalicelib.aggregates: it reads
 every report and counts its fields itself.
@@ -18,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from chalicelib import auth, aws, casework, reports, sessions
+from chalicelib import auth, aws, cases, casework, reports, sessions
 from chalicelib.access import StaffContext
 from chalicelib.models import Report, StaffMember, create_tables
 from chalicelib.validation import validate_report
@@ -62,6 +63,9 @@ def _recount(school_id: str) -> dict[tuple[str, str], Counter[str]]:
     """Counters per (scope, week), counted from the reports themselves."""
     counted: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for report in Report.query(school_id):
+        if report.removed_reason is not None:
+            continue  # spam and tests count nowhere
+        week = report.received_week
         weekday = date.fromisoformat(report.occurred_on).weekday()
         fields = ["total"]
         fields += [f"cat:{c}" for c in report.categories]
@@ -77,12 +81,22 @@ def _recount(school_id: str) -> dict[tuple[str, str], Counter[str]]:
         ]
         if report.urgent:
             fields.append("urgent")
-        counted[(school_id, report.received_week)].update(fields)
-        counted[(school_id, report.received_week)].update(
-            f"grp:{g}" for g in report.groups
-        )
+        hurt = {p.pupil_id for p in report.persons if p.pupil_id and p.role == "hurt"}
+        did = {p.pupil_id for p in report.persons if p.pupil_id and p.role == "did_it"}
+        fields += [f"ph:{pupil}" for pupil in hurt]
+        fields += [f"pd:{pupil}" for pupil in did]
+        fields += [f"iv:{kind}" for kind in report.intervention_kinds]
+        fields += [f"eff:{entry}" for entry in report.effects]
+        if report.first_action_at is not None:
+            waited = report.first_action_at - report.received_at
+            fields += ["acted", f"tfa:{min(int(waited.total_seconds()) // 3600, 720)}"]
+        open_case = [f"w:{week}"] if report.status != "closed" else []
+        counted[(school_id, week)].update(fields)
+        counted[(school_id, week)].update(f"grp:{g}" for g in report.groups)
+        counted[(school_id, "open")].update(open_case)
         for group in report.groups:
-            counted[(f"{school_id}#group#{group}", report.received_week)].update(fields)
+            counted[(f"{school_id}#group#{group}", week)].update(fields)
+            counted[(f"{school_id}#group#{group}", "open")].update(open_case)
     return {key: +counter for key, counter in counted.items() if +counter}
 
 
@@ -114,6 +128,15 @@ OPERATIONS = st.lists(
         st.tuples(st.just("intervention"), st.integers(0, 10**6), st.booleans()),
         st.tuples(st.just("link"), st.integers(0, 10**6), st.integers(0, 10**6)),
         st.tuples(st.just("merge"), st.integers(0, 10**6), st.integers(0, 10**6)),
+        st.tuples(
+            st.just("effect"),
+            st.integers(0, 10**6),
+            st.sampled_from(["stopped", "less", "unchanged", "worse"]),
+        ),
+        st.tuples(
+            st.just("remove"), st.integers(0, 10**6), st.sampled_from(["spam", "test"])
+        ),
+        st.tuples(st.just("anonymise"), st.integers(0, 10**6)),
     ),
     min_size=1,
     max_size=12,
@@ -143,12 +166,30 @@ def _apply(operation, school, roster, context, fake) -> None:
     elif kind == "intervention":
         follow_up = "2099-01-01" if operation[2] else None
         change = casework.intervention(
-            school, kind="talk_hurt", on="2026-01-05", follow_up_on=follow_up, text=None
+            school,
+            report,
+            kind="talk_hurt",
+            on="2026-01-05",
+            follow_up_on=follow_up,
+            text=None,
         )
     elif kind == "link":
         pupils = [p for group in roster.values() for p in group]
         pupil = pupils[operation[2] % len(pupils)]
+        if not report.persons:
+            return  # removed or anonymised: nobody left to link
         change = casework.link_pupil(report, 0, pupil.pupil_id)
+    elif kind == "effect":
+        pending = cases.pending_interventions(cases.timeline(report))
+        if not pending:
+            return
+        change = casework.effect(report, pending[0], operation[2])
+    elif kind == "remove":
+        if report.removed_reason:
+            return
+        change = casework.remove(report, operation[2], cases.timeline(report))
+    elif kind == "anonymise":
+        change = casework.anonymise(report)
     else:
         target = existing[operation[2] % len(existing)]
         if target.report_id == report.report_id or target.merged_into:

@@ -71,6 +71,7 @@ ROLES_OF_VIEW: dict[str, frozenset[str]] = {
     "case_link_pupil": HANDLERS,
     "case_merge": HANDLERS,
     "case_link": HANDLERS,
+    "case_remove": HANDLERS,
     "case_audit": HANDLERS,
     "pupil_history": HANDLERS | {"leadership"},
     "insights_overview": READERS,
@@ -218,7 +219,7 @@ def _form(scene: Scene, view: str, report: Report | None) -> dict[str, str]:
         "case_message": {"text": scene.world.fake.sentence()},
         "case_intervention": {"kind": "talk_hurt", "on": local_today().isoformat()},
         "case_effect": {
-            "intervention": scene.interventions[report.report_id],
+            "intervention": scene.interventions.get(report.report_id, ""),
             "effect": "less",
         },
         "case_link_pupil": {
@@ -227,20 +228,35 @@ def _form(scene: Scene, view: str, report: Report | None) -> dict[str, str]:
         },
         "case_merge": {"target": scene.merge_targets[SCHOOL].report_id},
         "case_link": {"other": scene.merge_targets[SCHOOL].report_id},
+        "case_remove": {"reason": "test"},
     }
     if view not in forms:
         pytest.fail(f"no form for {view}: add one so its rule is exercised")
     return forms[view]
 
 
-def _request(scene: Scene, route: StaffRoute, role: str, target: str):
+def _target_report(scene: Scene, route: StaffRoute, target: str) -> Report | None:
+    """The report a request aims at. Removal erases a report, so each removal
+    request gets a fresh report of the same school and group as the target."""
+    if route.target_kind != "report":
+        return scene.reports.get(target)
+    report = scene.reports[target]
+    if route.view == "case_remove":
+        return scene.world.report(report.school_id, report.groups[0])
+    return report
+
+
+def _request(
+    scene: Scene, route: StaffRoute, role: str, target: str, report: Report | None
+):
     browser = scene.browsers[role]
     if route.view == "logout":
         browser = scene.world.sign_in(role)  # the shared browser stays signed in
-    report = scene.reports[target] if route.target_kind == "report" else None
+    if route.target_kind != "report":
+        report = None
     path = route.path
-    if route.target_kind == "report":
-        path = path.replace("{report_id}", scene.reports[target].report_id)
+    if route.target_kind == "report" and report is not None:
+        path = path.replace("{report_id}", report.report_id)
     elif route.target_kind == "pupil":
         path = path.replace("{pupil_id}", scene.pupils[target].pupil_id)
     if route.method == "GET":
@@ -266,10 +282,10 @@ def _in_scope(role: str, target: str) -> bool:
 def test_staff_route_answers_only_within_scope(scene, route, role, target):
     admitted = role in ROLES_OF_VIEW[route.view]
     expected_ok = admitted and (route.target_kind is None or _in_scope(role, target))
-    report = scene.reports.get(target)
+    report = _target_report(scene, route, target)
     events_before = len(case_events(report)) if report else 0
 
-    response = _request(scene, route, role, target)
+    response = _request(scene, route, role, target, report)
 
     body = html(response)
     assert scene.reports["other_school"].description not in body
