@@ -7,6 +7,7 @@ from typing import Any
 from chalice.app import Chalice, Request, Response
 
 from chalicelib import auth, followup, ratelimit, reports, schools
+from chalicelib.accountability_pages import PDF_TYPE, accountability_pages
 from chalicelib.api import handles_errors, json_body, json_response
 from chalicelib.config import settings
 from chalicelib.insight_pages import insight_pages
@@ -18,9 +19,12 @@ from functions import weekly_mail
 # configure_logs=False: Chalice would otherwise set the "m5-monitor" logger (the
 # Powertools logger's own) to ERROR and add its handler, silencing our logs.
 app = Chalice(app_name="m5-monitor", configure_logs=False)
-app.api.binary_types = []
+# Only the accountability PDF is binary: Chalice base64-encodes it, API Gateway
+# decodes it (CloudFront's function asks for it by the Accept header, infra/edge.py).
+app.api.binary_types = [PDF_TYPE]
 app.register_blueprint(staff)
 app.register_blueprint(insight_pages)
+app.register_blueprint(accountability_pages)
 if not settings.is_local:
     # Fails the cold start loudly when the stage trusts the emulator's public key.
     auth.check_key_set_at_start_up()

@@ -32,6 +32,10 @@ from local.front import FORM_HEADERS
 REST_API = "RestAPI"
 ORIGIN_VERIFY_HEADER = "x-m5-origin-verify"
 CLIENT_ADDRESS_HEADER = "x-m5-client-ip"
+# API Gateway decodes a base64 body only when the request's first Accept type is
+# a binary type; a browser following a link asks for text/html first, so the
+# function asks for the PDF on its behalf.
+PDF_TYPE = "application/pdf"
 
 # AWS-managed CloudFront policies (fixed ids, the same in every account).
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -80,6 +84,9 @@ CLIENT_ADDRESS_FUNCTION = f"""\
 function handler(event) {{
   var request = event.request;
   request.headers["{CLIENT_ADDRESS_HEADER}"] = {{ value: event.viewer.ip }};
+  if (/\\.pdf$/.test(request.uri)) {{
+    request.headers["accept"] = {{ value: "{PDF_TYPE}" }};
+  }}
   return request;
 }}
 """

@@ -56,6 +56,9 @@ __all__ = [
 SCHOOL = "obs-de-regenboog"
 OTHER_SCHOOL = "het-baken-college"
 FORM_TYPE = "application/x-www-form-urlencoded"
+# What a browser following a link asks for; Chalice answers a binary type (the
+# accountability PDF) only to a request that accepts it, as */* does.
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 MAIL_DOMAIN = "m5monitor.example"
 # The demo staff member (local/seed.py) who holds each role at a school.
 LOGIN_OF_ROLE = {
@@ -148,7 +151,9 @@ class StaffBrowser:
         return session.csrf
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> HTTPResponse:
-        return self.send("GET", path, b"", headers)
+        return self.send(
+            "GET", path, b"", {"Accept": BROWSER_ACCEPT, **(headers or {})}
+        )
 
     def post(
         self,
@@ -196,7 +201,8 @@ def audit_actions(report: Report) -> list[str]:
 
 
 def html(response: HTTPResponse) -> str:
-    return response.body.decode("utf-8")
+    # "replace": a PDF download is no UTF-8, and the checks on it are "not in".
+    return response.body.decode("utf-8", "replace")
 
 
 def redirects_to_login(response: HTTPResponse) -> bool:
