@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from werkzeug.test import Client as WsgiClient
 
 from app import app
+from benchmarks.dynamo_meter import metered
 from chalicelib import accountability, accountability_files, audit
 from chalicelib.accountability import HIDDEN, SMALL
 from chalicelib.i18n import gettext_for
@@ -307,3 +308,35 @@ def test_pdf_is_refused_to_a_client_that_accepts_only_html(exported):
     )
 
     assert response.status_code == 400
+
+
+def _export_counts(browser: StaffBrowser, kind: str) -> dict[str, object]:
+    with metered() as meter:
+        response = browser.get(f"/staff/insights/accountability.{kind}?{QUERY}")
+    assert response.status_code == 200
+    return meter.counts()
+
+
+def test_export_cost_is_the_same_with_10_and_100_reports(staff_world):
+    # The other school: its reports are only the ones added here.
+    other = "het-baken-college"
+    group = staff_world.schools[other].groups[0].id
+    leadership = staff_world.sign_in("leadership", other)
+
+    def seed(count: int) -> None:
+        for _ in range(count):
+            staff_world.report(other, group)
+
+    def measure() -> dict[str, dict[str, object]]:
+        return {kind: _export_counts(leadership, kind) for kind in ("csv", "pdf")}
+
+    seed(10)
+    measure()  # the first requests set up clients and keys
+    small = measure()
+    seed(90)
+    large = measure()
+
+    assert large == small
+    for counts in small.values():
+        assert counts["scans"] == 0
+        assert set(counts["operations"]) <= {"GetItem", "Query", "PutItem"}
