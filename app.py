@@ -8,12 +8,15 @@ from chalice.app import Chalice, Request, Response
 
 from chalicelib import auth, followup, ratelimit, reports, schools
 from chalicelib.accountability_pages import PDF_TYPE, accountability_pages
+from chalicelib.admin_pages import admin_pages
 from chalicelib.api import handles_errors, json_body, json_response
+from chalicelib.class_round_pages import class_round_pages
 from chalicelib.config import settings
 from chalicelib.insight_pages import insight_pages
 from chalicelib.obs import logger, metrics
 from chalicelib.staff_pages import staff
 from chalicelib.validation import validate_idempotency_key, validate_report
+from chalicelib.web import UPLOAD_TYPES
 from functions import weekly_mail
 
 # configure_logs=False: Chalice would otherwise set the "m5-monitor" logger (the
@@ -22,8 +25,12 @@ app = Chalice(app_name="m5-monitor", configure_logs=False)
 # Only the accountability PDF is binary: Chalice base64-encodes it, API Gateway
 # decodes it (CloudFront's function asks for it by the Accept header, infra/edge.py).
 app.api.binary_types = [PDF_TYPE]
+# Roster uploads arrive byte for byte too (a Windows-1252 file is not valid UTF-8).
+app.api.binary_types += UPLOAD_TYPES
 app.register_blueprint(staff)
 app.register_blueprint(insight_pages)
+app.register_blueprint(class_round_pages)
+app.register_blueprint(admin_pages)
 app.register_blueprint(accountability_pages)
 if not settings.is_local:
     # Fails the cold start loudly when the stage trusts the emulator's public key.

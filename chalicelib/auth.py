@@ -197,3 +197,78 @@ def finish_password_reset(email: str, code: str, new_password: str) -> None:
             both("The code or the new password is not right. Please try again."),
             cause=error,
         ) from error
+
+
+# Staff accounts, created and switched on and off by the school's administrator
+# (chalicelib/staff_admin.py) or the operator. Cognito's own invitation mail is
+# suppressed: it is capped at a few dozen a day, so we send our own through SES.
+
+
+def create_login(email: str, temporary_password: str) -> bool:
+    """A Cognito user that must choose a password at first sign-in.
+
+    False when the user already exists (one person at two schools has one user).
+    """
+    try:
+        aws.client("cognito-idp").admin_create_user(
+            UserPoolId=settings.cognito_pool_id,
+            Username=email,
+            TemporaryPassword=temporary_password,
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            MessageAction="SUPPRESS",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "UsernameExistsException":
+            return False
+        raise
+    return True
+
+
+def login_status(email: str) -> str | None:
+    """Cognito's status of the user (e.g. FORCE_CHANGE_PASSWORD), None if absent."""
+    try:
+        user = aws.client("cognito-idp").admin_get_user(
+            UserPoolId=settings.cognito_pool_id, Username=email
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "UserNotFoundException":
+            return None
+        raise
+    return str(user["UserStatus"])
+
+
+def set_temporary_password(email: str, temporary_password: str) -> None:
+    aws.client("cognito-idp").admin_set_user_password(
+        UserPoolId=settings.cognito_pool_id,
+        Username=email,
+        Password=temporary_password,
+        Permanent=False,
+    )
+
+
+def set_login_enabled(email: str, enabled: bool) -> None:
+    """Switch the user on or off; off also ends its sessions at Cognito."""
+    cognito = aws.client("cognito-idp")
+    if enabled:
+        cognito.admin_enable_user(UserPoolId=settings.cognito_pool_id, Username=email)
+        return
+    cognito.admin_disable_user(UserPoolId=settings.cognito_pool_id, Username=email)
+    cognito.admin_user_global_sign_out(
+        UserPoolId=settings.cognito_pool_id, Username=email
+    )
+
+
+def delete_login(email: str) -> bool:
+    """Remove the user (operator only); False when it did not exist."""
+    try:
+        aws.client("cognito-idp").admin_delete_user(
+            UserPoolId=settings.cognito_pool_id, Username=email
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "UserNotFoundException":
+            return False
+        raise
+    return True

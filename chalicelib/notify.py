@@ -29,6 +29,11 @@ def urgent_report(school: School, report_id: str) -> int:
     return sent
 
 
+def send_to_staff(to: str, template: str, language: str, **context: object) -> bool:
+    """One mail from templates/mail/<template>*; False (logged) if SES refused it."""
+    return _send(to, template, language, **context)
+
+
 def _send(to: str, template: str, language: str, **context: object) -> bool:
     try:
         aws.client("ses").send_email(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +23,11 @@ from chalicelib.templating import render
 FORM_TYPES = ["application/x-www-form-urlencoded"]
 # A staff form is small; anything larger is refused before parsing.
 MAX_FORM_BYTES = 32 * 1024
+# A form with a file (the roster upload): the file's own limit is roster.MAX_BYTES;
+# this bounds the whole body before it is parsed. API Gateway passes these bodies
+# as binary (app.api.binary_types), so a Windows-1252 file arrives byte for byte.
+UPLOAD_TYPES = ["multipart/form-data"]
+MAX_UPLOAD_BYTES = 6 * 1024 * 1024
 
 PAGE_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
@@ -69,6 +76,43 @@ def form_data(request: Request) -> dict[str, str]:
         raise PayloadTooLarge(both("This form is too large."))
     fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
     return {name: values[-1] for name, values in fields.items()}
+
+
+def _raw_body(request: Request) -> bytes:
+    raw = request.raw_body or b""
+    return raw.encode() if isinstance(raw, str) else raw
+
+
+def is_upload(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "")
+    return content_type.split(";")[0].strip().lower() == UPLOAD_TYPES[0]
+
+
+def upload_data(request: Request) -> dict[str, bytes]:
+    """A posted multipart form: each field's bytes (files and text alike)."""
+    raw = _raw_body(request)
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(both("This form is too large."))
+    header = f"Content-Type: {request.headers.get('content-type', '')}\r\n\r\n"
+    message = BytesParser(policy=HTTP).parsebytes(
+        header.encode("latin-1", "replace") + raw
+    )
+    if not message.is_multipart():
+        return {}
+    fields: dict[str, bytes] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if isinstance(name, str) and name not in fields:
+            payload = part.get_payload(decode=True)
+            fields[name] = payload if isinstance(payload, bytes) else b""
+    return fields
+
+
+def _posted_csrf(request: Request) -> str | None:
+    if is_upload(request):
+        token = upload_data(request).get("csrf_token")
+        return token.decode("utf-8", "replace") if token is not None else None
+    return form_data(request).get("csrf_token")
 
 
 def form_lists(request: Request) -> dict[str, list[str]]:
@@ -160,7 +204,7 @@ def staff_view(
                 if not context.roles & rule.roles:
                     raise NotFound(both("This page does not exist."))
                 if request.method == "POST":
-                    submitted = form_data(request).get("csrf_token")
+                    submitted = _posted_csrf(request)
                     if not same_origin(request) or not sessions.csrf_valid(
                         context.session, submitted
                     ):

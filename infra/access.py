@@ -38,6 +38,17 @@ COGNITO_ACTIONS = [
     "cognito-idp:ForgotPassword",
     "cognito-idp:ConfirmForgotPassword",
 ]
+# The school administrator's staff pages (chalicelib/staff_admin.py) create users
+# with a temporary password and switch them off and on. Deleting users is left to
+# the operator's own credentials (infra/ops.py).
+COGNITO_ADMIN_ACTIONS = [
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminEnableUser",
+    "cognito-idp:AdminUserGlobalSignOut",
+]
 
 
 def table_actions(model: type[Model]) -> list[str]:
@@ -98,6 +109,11 @@ def function_policy(
                 Condition={"StringEquals": {"ses:FromAddress": mail_from}},
             ),
             allow(COGNITO_ACTIONS, [get_att("UserPool", "Arn")], Sid="StaffSignIn"),
+            allow(
+                COGNITO_ADMIN_ACTIONS,
+                [get_att("UserPool", "Arn")],
+                Sid="StaffAccounts",
+            ),
             # Logs, and the metrics embedded in them (EMF): no CloudWatch API rights.
             allow(
                 ["logs:CreateLogStream", "logs:PutLogEvents"],

@@ -13,88 +13,12 @@ from datetime import timedelta
 
 from faker import Faker
 
-from chalicelib.models import (
-    Category,
-    Choice,
-    Group,
-    Label,
-    Place,
-    Pupil,
-    School,
-    StaffMember,
-)
+from chalicelib.defaults import PRIMARY_GROUPS, new_school
+from chalicelib.models import Pupil, School, StaffMember
 from chalicelib.reports import store_report
 from chalicelib.validation import validate_report
 from chalicelib.weeks import SCHOOL_TZ, now_utc
 
-CATEGORIES = [
-    ("pesten", "Pesten", "Bullying", False),
-    ("online_pesten", "Online pesten", "Online bullying", False),
-    ("uitschelden", "Uitschelden of kwetsen", "Name-calling or hurting words", False),
-    ("buitensluiten", "Buitensluiten", "Leaving someone out", False),
-    ("fysiek_geweld", "Slaan, schoppen of duwen", "Hitting, kicking or pushing", False),
-    ("bedreiging", "Bedreigen", "Threatening", False),
-    (
-        "seksueel",
-        "Seksueel grensoverschrijdend gedrag",
-        "Unwanted sexual behaviour",
-        False,
-    ),
-    ("discriminatie", "Discriminatie", "Discrimination", False),
-    (
-        "diefstal_vernieling",
-        "Stelen of kapotmaken",
-        "Stealing or breaking things",
-        False,
-    ),
-    ("wapenbezit", "Een wapen bij zich hebben", "Carrying a weapon", True),
-    ("anders", "Iets anders", "Something else", False),
-]
-
-PRIMARY_LOCATIONS = [
-    ("klas", "In de klas", "In the classroom"),
-    ("plein", "Op het schoolplein", "In the playground"),
-    ("gang", "In de gang", "In the hallway"),
-    ("gym", "Bij gym", "At PE"),
-    ("toilet", "Bij de wc", "At the toilets"),
-    ("onderweg", "Onderweg naar school of naar huis", "On the way to or from school"),
-    ("online", "Online (app, game, social media)", "Online (app, game, social media)"),
-    ("buiten_school", "Ergens anders buiten school", "Somewhere else outside school"),
-]
-
-SECONDARY_LOCATIONS = [
-    ("klas", "In het lokaal", "In the classroom"),
-    ("aula", "In de aula", "In the canteen hall"),
-    ("plein", "Op het plein", "In the schoolyard"),
-    ("gang", "In de gang", "In the hallway"),
-    ("gym", "Bij LO / in de kleedkamer", "At PE / in the changing room"),
-    ("toilet", "Bij de wc", "At the toilets"),
-    ("fietsenstalling", "In de fietsenstalling", "At the bike shed"),
-    ("onderweg", "Onderweg naar school of naar huis", "On the way to or from school"),
-    ("online", "Online (app, game, social media)", "Online (app, game, social media)"),
-    ("buiten_school", "Ergens anders buiten school", "Somewhere else outside school"),
-]
-
-INTERVENTIONS = [
-    (
-        "talk_hurt",
-        "Gesprek met de leerling die het overkwam",
-        "Talk with the pupil who was hurt",
-    ),
-    (
-        "talk_did_it",
-        "Gesprek met de leerling die het deed",
-        "Talk with the pupil who did it",
-    ),
-    ("parents_informed", "Ouders geïnformeerd", "Parents informed"),
-    ("restorative", "Herstelgesprek", "Restorative conversation"),
-    ("group_talk", "Groepsgesprek", "Group conversation"),
-    ("measure", "Maatregel", "Measure"),
-    ("referral", "Doorverwijzing", "Referral"),
-    ("veilig_thuis", "Melding bij Veilig Thuis", "Report to Veilig Thuis"),
-]
-
-PRIMARY_GROUPS = ["1/2a", "1/2b", "3", "4", "5", "6", "7", "8"]
 SECONDARY_GROUPS = [
     "B1a",
     "B1b",
@@ -128,7 +52,6 @@ class DemoSchool:
     name: str
     kind: str
     groups: list[str]
-    locations: list[tuple[str, str, str]]
     holiday_region: str = "midden"
 
 
@@ -138,45 +61,25 @@ DEMO_SCHOOLS = [
         "OBS De Regenboog",
         "primary",
         PRIMARY_GROUPS,
-        PRIMARY_LOCATIONS,
     ),
     DemoSchool(
         "het-baken-college",
         "Het Baken College",
         "secondary",
         SECONDARY_GROUPS,
-        SECONDARY_LOCATIONS,
         holiday_region="zuid",
     ),
 ]
 
 
-def group_id(name: str) -> str:
-    return "g-" + name.lower().replace("/", "-")
-
-
 def create_school(demo: DemoSchool, region: str = "eu-central-1") -> School:
-    school = School(
+    school = new_school(
         demo.slug,
-        name=demo.name,
-        kind=demo.kind,
+        demo.name,
+        demo.kind,
         region=region,
+        groups=demo.groups,
         holiday_region=demo.holiday_region,
-        languages=["nl", "en"],
-        groups=[
-            Group(id=group_id(g), name=(f"Groep {g}" if demo.kind == "primary" else g))
-            for g in demo.groups
-        ],
-        locations=[
-            Place(id=i, label=Label(nl=nl, en=en)) for i, nl, en in demo.locations
-        ],
-        categories=[
-            Category(id=i, label=Label(nl=nl, en=en), urgent=u)
-            for i, nl, en, u in CATEGORIES
-        ],
-        interventions=[
-            Choice(id=i, label=Label(nl=nl, en=en)) for i, nl, en in INTERVENTIONS
-        ],
     )
     school.save()
     return school

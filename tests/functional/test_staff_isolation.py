@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
 from app import app
+from chalicelib import staff_admin
 from chalicelib.access import RULES
 from chalicelib.models import Pupil, Report, StaffMember
 from chalicelib.weeks import local_today
 from local.seed import DEMO_PASSWORD
 
+from .onboarding_helpers import HEADER, upload
 from .staff_fixtures import (
     OTHER_SCHOOL,
     SCHOOL,
@@ -47,6 +49,7 @@ PUBLIC_STAFF_ROUTES = frozenset(
         ("/staff/choose-school", "GET"),
         ("/staff/choose-school", "POST"),
         ("/staff/assets/staff.css", "GET"),
+        ("/staff/assets/roster.js", "GET"),
     }
 )
 
@@ -54,6 +57,7 @@ ROLES = ("teacher", "deputy", "coordinator", "leadership", "administrator")
 EVERYONE = frozenset(ROLES)
 HANDLERS = frozenset({"deputy", "coordinator"})
 READERS = frozenset({"teacher", "deputy", "coordinator", "leadership"})
+ADMINISTRATORS = frozenset({"administrator"})
 
 # The roles each staff view admits, restated from DOMAIN.md's role table.
 ROLES_OF_VIEW: dict[str, frozenset[str]] = {
@@ -75,7 +79,22 @@ ROLES_OF_VIEW: dict[str, frozenset[str]] = {
     "case_audit": HANDLERS,
     "pupil_history": HANDLERS | {"leadership"},
     "insights_overview": READERS,
+    "class_round_page": HANDLERS | {"leadership"},
+    "admin_staff": ADMINISTRATORS,
+    "admin_staff_invite": ADMINISTRATORS,
+    "admin_staff_change": ADMINISTRATORS,
+    "admin_staff_active": ADMINISTRATORS,
+    "admin_staff_resend": ADMINISTRATORS,
+    "admin_roster": ADMINISTRATORS,
+    "admin_roster_preview": ADMINISTRATORS,
+    "admin_roster_import": ADMINISTRATORS,
+    "accountability_page": HANDLERS | {"leadership"},
+    "accountability_csv": HANDLERS | {"leadership"},
+    "accountability_pdf": HANDLERS | {"leadership"},
 }
+
+# Forms with a file, posted as multipart; they answer with a page, not a redirect.
+UPLOAD_VIEWS = frozenset({"admin_roster_preview", "admin_roster_import"})
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
@@ -96,6 +115,8 @@ class StaffRoute:
             return "report"
         if "{pupil_id}" in self.path:
             return "pupil"
+        if "{staff_id}" in self.path:
+            return "staff"
         return None
 
 
@@ -165,6 +186,9 @@ class Scene:
     pupils: dict[str, Pupil]
     merge_targets: dict[str, Report]
     interventions: dict[str, str]  # report id -> event id of an intervention
+    # Staff members an administrator's actions aim at: two of the school, one of
+    # the other school (deactivated there, so "reactivate" must not reach it).
+    colleagues: dict[str, StaffMember] = field(default_factory=dict)
 
     def target_report(self, target: str) -> Report:
         return self.reports[target]
@@ -200,11 +224,40 @@ def scene(staff_world: StaffWorld) -> Scene:
         [event] = [e for e in case_events(report) if e.kind == "intervention"]
         interventions[report.report_id] = event.event_id
     browsers = {role: world.sign_in(role) for role in ROLES}
-    return Scene(world, browsers, reports, pupils, merge_targets, interventions)
+    colleagues = {
+        target: staff_admin.invite(
+            world.schools[school],
+            world.fake.unique.email(),
+            world.fake.name(),
+            ["teacher"],
+            [group],
+            actor=None,
+            actor_role="operator",
+        ).member
+        for target, school, group in (
+            ("own_group", SCHOOL, "g-5"),
+            ("other_group", SCHOOL, "g-3"),
+            ("other_school", OTHER_SCHOOL, other_group),
+        )
+    }
+    staff_admin.set_active(
+        OTHER_SCHOOL, colleagues["other_school"].staff_id, False, actor=None
+    )
+    return Scene(
+        world,
+        browsers,
+        reports,
+        pupils,
+        merge_targets,
+        interventions,
+        colleagues=colleagues,
+    )
 
 
 def _form(scene: Scene, view: str, report: Report | None) -> dict[str, str]:
     """A valid form for each case action, so an admitted request succeeds."""
+    if view.startswith("admin_"):
+        return _admin_form(scene, view)
     if report is None:
         return {"language": "nl"} if view == "choose_language" else {}
     target_group = report.persons[0].group
@@ -235,6 +288,35 @@ def _form(scene: Scene, view: str, report: Report | None) -> dict[str, str]:
     return forms[view]
 
 
+def _admin_form(scene: Scene, view: str) -> dict[str, str]:
+    """A valid form for each administrator action (roster: one unchanged line of
+    a partial file, so the pupils other tests use are left as they are)."""
+    pupil = scene.pupils["own_group"]
+    line = f"{pupil.pupil_id};{pupil.first_name};;{pupil.last_name};Groep 5"
+    forms = {
+        "admin_staff_invite": {
+            "email": scene.world.fake.unique.email(),
+            "name": scene.world.fake.name(),
+            "roles": "teacher",
+        },
+        "admin_staff_change": {"roles": "teacher", "groups": "g-3"},
+        "admin_staff_active": {"active": "1"},
+        "admin_staff_resend": {},
+        "admin_roster_preview": {
+            "pupils": ("leerlingen.csv", f"{HEADER}\r\n{line}\r\n".encode()),
+            "partial": "1",
+        },
+        "admin_roster_import": {
+            "pupils_text": f"{HEADER}\r\n{line}\r\n",
+            "partial": "1",
+            "offset": "0",
+        },
+    }
+    if view not in forms:
+        pytest.fail(f"no form for {view}: add one so its rule is exercised")
+    return forms[view]
+
+
 def _target_report(scene: Scene, route: StaffRoute, target: str) -> Report | None:
     """The report a request aims at. Removal erases a report, so each removal
     request gets a fresh report of the same school and group as the target."""
@@ -259,8 +341,12 @@ def _request(
         path = path.replace("{report_id}", report.report_id)
     elif route.target_kind == "pupil":
         path = path.replace("{pupil_id}", scene.pupils[target].pupil_id)
+    elif route.target_kind == "staff":
+        path = path.replace("{staff_id}", scene.colleagues[target].staff_id)
     if route.method == "GET":
         return browser.get(path)
+    if route.view in UPLOAD_VIEWS:
+        return upload(browser, path, _admin_form(scene, route.view))
     response = browser.post(path, _form(scene, route.view, report))
     if route.view == "logout" and response.status_code == 303:
         # Signing out ends every session of that person (as Cognito's global
@@ -278,18 +364,37 @@ def _in_scope(role: str, target: str) -> bool:
     return True
 
 
+def _reaches(route: StaffRoute, role: str, target: str) -> bool:
+    """Whether a role's request reaches its target: an administrator reaches the
+    staff of their own school only; reports and pupils as _in_scope says."""
+    if route.target_kind is None:
+        return True
+    if route.target_kind == "staff":
+        return target != "other_school"
+    return _in_scope(role, target)
+
+
+def _account(member: StaffMember) -> tuple:
+    stored = StaffMember.get(member.school_id, member.staff_id)
+    return (list(stored.roles), list(stored.groups), stored.active)
+
+
 @pytest.mark.parametrize(("route", "role", "target"), _cases())
 def test_staff_route_answers_only_within_scope(scene, route, role, target):
     admitted = role in ROLES_OF_VIEW[route.view]
-    expected_ok = admitted and (route.target_kind is None or _in_scope(role, target))
+    expected_ok = admitted and _reaches(route, role, target)
     report = _target_report(scene, route, target)
     events_before = len(case_events(report)) if report else 0
+    colleague = scene.colleagues.get(target) if route.target_kind == "staff" else None
+    account_before = _account(colleague) if colleague else None
 
     response = _request(scene, route, role, target, report)
 
     body = html(response)
     assert scene.reports["other_school"].description not in body
-    if expected_ok:
+    if expected_ok and route.view in UPLOAD_VIEWS:
+        assert response.status_code == 200
+    elif expected_ok:
         assert response.status_code == (200 if route.method == "GET" else 303)
     else:
         assert response.status_code == 404
@@ -303,6 +408,9 @@ def test_staff_route_answers_only_within_scope(scene, route, role, target):
         assert len(case_events(report)) == events_before
     if route.target_kind == "pupil" and not expected_ok:
         assert scene.pupils[target].last_name not in body
+    if colleague is not None and not expected_ok:
+        assert _account(colleague) == account_before
+        assert colleague.email not in body
     if route.view == "home":
         listed = report.report_id in body
         assert listed == (role != "administrator" and _in_scope(role, target))
@@ -313,9 +421,12 @@ def test_signed_out_visitor_is_sent_to_sign_in(scene, route):
     browser = scene.world.browser()
     path = route.path.replace("{report_id}", scene.reports["own_group"].report_id)
     path = path.replace("{pupil_id}", scene.pupils["own_group"].pupil_id)
+    path = path.replace("{staff_id}", scene.colleagues["own_group"].staff_id)
 
     if route.method == "GET":
         response = browser.get(path)
+    elif route.view in UPLOAD_VIEWS:
+        response = upload(browser, path, {"csrf_token": "x"}, csrf=False)
     else:
         response = browser.post(path, {"csrf_token": "x", "text": "x"}, csrf=False)
 
