@@ -249,10 +249,9 @@ def intervention(
             "follow_up_on": follow_up.isoformat() if follow_up else None,
         },
     )
-    change.counted["intervention_kinds"] = [*report.intervention_kinds, kind]
-    change.report_actions.append(
-        Report.intervention_kinds.set(change.counted["intervention_kinds"])
-    )
+    kinds: list[Any] = [*report.intervention_kinds, kind]
+    change.counted["intervention_kinds"] = kinds
+    change.report_actions.append(Report.intervention_kinds.set(kinds))
     if follow_up is not None:
         change.report_actions.append(Report.status.set("follow_up"))
         change.counted["status"] = "follow_up"
@@ -276,7 +275,7 @@ def effect(report: Report, intervention_event: CaseEvent, outcome: str) -> Chang
     if outcome not in EFFECTS:
         raise _invalid("effect", "Please choose one of the answers shown.")
     data = intervention_event.data.as_dict() if intervention_event.data else {}
-    effects = [*report.effects, f"{data.get('kind')}:{outcome}"]
+    effects: list[Any] = [*report.effects, f"{data.get('kind')}:{outcome}"]
     change = Change(
         "effect",
         data={

@@ -6,8 +6,9 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib import insights, schools
-from chalicelib.access import REPORT_READERS, StaffContext
+from chalicelib import audit, casefigures, dashboard, insights, schools
+from chalicelib.access import READ_ALL, REPORT_READERS, StaffContext
+from chalicelib.casework import EFFECTS
 from chalicelib.obs import logger
 from chalicelib.web import page, staff_view
 from chalicelib.weeks import local_today
@@ -16,6 +17,10 @@ insight_pages = Blueprint(__name__)
 
 # Teachers are admitted too; insights.readable_scopes limits them to their groups.
 INSIGHT_ROLES = sorted(REPORT_READERS)
+DASHBOARD_ROLES = sorted(READ_ALL)
+# Query parameters for repeat involvement are bounded like the school settings.
+MAX_WINDOW_WEEKS = 26
+MAX_THRESHOLD = 20
 
 
 def _params() -> dict[str, str]:
@@ -56,3 +61,93 @@ def _group_choices(context: StaffContext, school: Any) -> list[Any]:
         return list(school.groups)
     own = set(context.member.groups)
     return [g for g in school.groups if g.id in own]
+
+
+def _bounded(text: str | None, low: int, high: int) -> int | None:
+    """A small whole number from the query string, or None when unreadable."""
+    if not text or len(text) > 3 or not text.isdigit():
+        return None
+    return min(max(int(text), low), high)
+
+
+@insight_pages.route("/staff/insights/pupils", methods=["GET"])
+@staff_view(insight_pages, roles=INSIGHT_ROLES)
+def insights_pupils(context: StaffContext) -> Response:
+    params = _params()
+    school = schools.get_school(context.school_id)
+    result = casefigures.repeat_involvement(
+        context,
+        school,
+        local_today(),
+        group=params.get("group") or None,
+        window_weeks=_bounded(params.get("weeks"), 1, MAX_WINDOW_WEEKS),
+        threshold=_bounded(params.get("threshold"), 2, MAX_THRESHOLD),
+    )
+    # The page names pupils: reading it is audited like reading a report.
+    audit.record(
+        audit.school_trail(context.school_id),
+        "repeat_involvement_viewed",
+        context.member.staff_id,
+        context.role,
+        {"pupils": len(result.pupils), "weeks": result.window_weeks},
+    )
+    return page(
+        "staff/insights/pupils.html",
+        context.language,
+        staff=context,
+        school=school,
+        result=result,
+        group=params.get("group") or "",
+        groups=_group_choices(context, school),
+    )
+
+
+@insight_pages.route("/staff/insights/interventions", methods=["GET"])
+@staff_view(insight_pages, roles=INSIGHT_ROLES)
+def insights_interventions(context: StaffContext) -> Response:
+    school = schools.get_school(context.school_id)
+    today = local_today()
+    chosen = insights.period_from_query(_params(), today)
+    result = casefigures.intervention_effects(context, school, chosen, today)
+    return page(
+        "staff/insights/interventions.html",
+        context.language,
+        staff=context,
+        school=school,
+        period=chosen,
+        result=result,
+        effects=EFFECTS,
+    )
+
+
+@insight_pages.route("/staff/insights/cases", methods=["GET"])
+@staff_view(insight_pages, roles=INSIGHT_ROLES)
+def insights_cases(context: StaffContext) -> Response:
+    school = schools.get_school(context.school_id)
+    today = local_today()
+    chosen = insights.period_from_query(_params(), today)
+    result = casefigures.handling(context, school, chosen, today)
+    return page(
+        "staff/insights/cases.html",
+        context.language,
+        staff=context,
+        school=school,
+        period=chosen,
+        result=result,
+    )
+
+
+@insight_pages.route("/staff/dashboard", methods=["GET"])
+@staff_view(insight_pages, roles=DASHBOARD_ROLES)
+def leadership_dashboard(context: StaffContext) -> Response:
+    school = schools.get_school(context.school_id)
+    result = dashboard.dashboard(context, school, local_today())
+    logger.info("dashboard shown", extra={"school": context.school_id})
+    return page(
+        "staff/insights/dashboard.html",
+        context.language,
+        staff=context,
+        school=school,
+        board=result,
+        effects=EFFECTS,
+    )

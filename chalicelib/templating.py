@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -23,6 +24,7 @@ def _environment(language: str) -> Environment:
         lstrip_blocks=True,
     )
     env.globals["tz"] = SCHOOL_TZ
+    env.globals["timedelta"] = timedelta
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     return env
 
