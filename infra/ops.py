@@ -94,6 +94,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def configure(args: argparse.Namespace) -> None:
     """Set the environment the app's settings read. Before chalicelib is imported."""
+    # The app's JSON log lines are for CloudWatch; the operator reads the summary.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     if args.endpoint:
         configure_environment(args.endpoint, args.base_url)
         return
