@@ -12,10 +12,11 @@ from datetime import timedelta
 
 import pytest
 
+from benchmarks.bulk_seed import SeededReport, write_batches
 from benchmarks.dynamo_meter import metered
-from chalicelib import audit
-from chalicelib.models import AuditEvent, Report
-from chalicelib.reports import store_report
+from chalicelib import audit, class_round
+from chalicelib.models import AuditEvent, Report, ReportIndex
+from chalicelib.reports import group_scope, new_report_id, store_report
 from chalicelib.validation import validate_report
 from chalicelib.weeks import local_today, now_utc
 from local.seed import random_report
@@ -298,3 +299,55 @@ def test_cost_is_the_same_with_few_and_many_older_reports(staff_world):
 
     assert many == few
     assert few["scans"] == 0
+
+
+@pytest.mark.parametrize("since", ["", "gisteren", "2026-13-45", "9" * 40])
+def test_unreadable_date_falls_back_to_four_weeks(seeded, since):
+    coordinator = seeded.world.sign_in("coordinator")
+
+    response = coordinator.get(f"{ROUND}?group={GROUP}&since={since}")
+
+    assert response.status_code == 200
+    assert listed(response) == {r.report_id for r in seeded.recent}
+
+
+def test_a_date_after_today_shows_today_only(seeded):
+    coordinator = seeded.world.sign_in("coordinator")
+    later = local_today() + timedelta(days=30)
+
+    response = coordinator.get(f"{ROUND}?group={GROUP}&since={later.isoformat()}")
+
+    assert response.status_code == 200
+    assert listed(response) == set()
+
+
+def copies(template: Report, count: int) -> list[Report]:
+    """`count` copies of a stored report, each received a minute apart before it,
+    written as intake writes the report and its group pointers (no counters)."""
+    seeded = []
+    for minute in range(1, count + 1):
+        received = template.received_at - timedelta(minutes=minute)
+        copy = Report.from_raw_data(template.serialize())
+        copy.report_id = new_report_id(received)
+        copy.received_at = received
+        pointers = [
+            ReportIndex(scope, copy.report_id, report_id=copy.report_id)
+            for scope in (group_scope(SCHOOL, g) for g in copy.groups)
+        ]
+        seeded.append(SeededReport(copy, pointers))
+    write_batches(seeded)
+    return [s.report for s in seeded]
+
+
+def test_a_crowded_period_shows_the_newest_reports_and_says_so(staff_world):
+    world = staff_world
+    group = "g-1-2b"
+    newest = store(world, group, 1)
+    older = copies(newest, class_round.MAX_REPORTS + 1)
+    coordinator = world.sign_in("coordinator")
+
+    response = coordinator.get(f"{ROUND}?group={group}")
+
+    shown = [newest, *older][: class_round.MAX_REPORTS]
+    assert listed(response) == {r.report_id for r in shown}
+    assert f"Alleen de nieuwste {class_round.MAX_REPORTS} meldingen" in html(response)
