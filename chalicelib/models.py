@@ -106,6 +106,8 @@ class School(Model):
     # Retention: years after a case is closed (or its last activity) before the
     # retention job removes its personal data.
     retention_years = NumberAttribute(default=2)
+    # The school year ("2026-2027") the groups were last moved up to; see rollover.py.
+    school_year = UnicodeAttribute(null=True)
 
 
 class StaffByEmail(GlobalSecondaryIndex["StaffMember"]):
@@ -248,6 +250,9 @@ class Pupil(Model):
     last_name = UnicodeAttribute()
     group = UnicodeAttribute()
     left = BooleanAttribute(default=False)
+    # The school year this pupil's group was set for by a rollover, so a rollover
+    # interrupted and run again moves nobody twice. A roster import clears it.
+    school_year = UnicodeAttribute(null=True)
 
 
 class CaseEvent(Model):

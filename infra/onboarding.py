@@ -16,8 +16,9 @@ from pathlib import Path
 import segno
 from pynamodb.exceptions import PutError
 
-from chalicelib import staff_admin
+from chalicelib import rollover, staff_admin
 from chalicelib.cases import case_key
+from chalicelib.casework import followup_scope, interventions_scope, pupil_scope
 from chalicelib.config import settings
 from chalicelib.defaults import new_school
 from chalicelib.errors import Conflict, ValidationFailed
@@ -143,6 +144,12 @@ def remove_school(slug: str) -> Removed:
         _remove_report(report)
         groups.update(str(g) for g in report.groups)
 
+    # School-wide pointers (follow-up dates, intervention lists) by their scope.
+    with ReportIndex.batch_write() as batch:
+        for scope in (followup_scope(slug), interventions_scope(slug)):
+            for pointer in ReportIndex.query(scope):
+                batch.delete(pointer)
+
     scopes = [slug, *(group_scope(slug, g) for g in sorted(groups))]
     with WeekAggregate.batch_write() as batch:
         for scope in scopes:
@@ -168,6 +175,11 @@ def _remove_report(report: Report) -> None:
     pointers.append(
         ReportIndex(receipt_scope(report.school_id, report.receipt_hash), "receipt")
     )
+    pointers += [
+        ReportIndex(pupil_scope(report.school_id, person.pupil_id), report.report_id)
+        for person in report.persons
+        if person.pupil_id
+    ]
     with ReportIndex.batch_write() as batch:
         for pointer in pointers:
             batch.delete(pointer)
@@ -186,11 +198,15 @@ def run(args: argparse.Namespace) -> int:
         "poster": _poster,
         "invite": _invite,
         "remove-school": _remove_school,
+        "rollover": _rollover,
     }
     try:
         return commands[args.command](args)
     except UnknownSchool as unknown:
         print(f"no school with slug {unknown}", file=sys.stderr)
+        return 2
+    except rollover.RolloverRefused as refused:
+        print(refused, file=sys.stderr)
         return 2
 
 
@@ -278,3 +294,36 @@ def _remove_school(args: argparse.Namespace) -> int:
         f" {removed.pupils} pupils, {removed.reports} reports (audit trail kept)"
     )
     return 0
+
+
+def _rollover(args: argparse.Namespace) -> int:
+    school = get_school(args.slug)
+    rollover.check_year(args.year)
+    mapping = dict(_pair(item) for item in args.map)
+    plan = rollover.plan(school, mapping)
+    names = {g.id: g.name for g in [*school.groups, *plan.new_groups]}
+    for source, target in plan.moves.items():
+        print(
+            f"  {names[source]:<12} -> {names[target] if target else 'leaves school'}"
+        )
+    for source in plan.unmapped:
+        print(
+            f"  {names[source]:<12} -> stays (map it with --map, or import the roster)"
+        )
+    if args.dry_run:
+        print("dry run: nothing changed")
+        return 0
+    result = rollover.rollover(school.school_id, args.year, mapping)
+    print(
+        f"{school.school_id} is in {args.year}: {result.moved} pupils moved up,"
+        f" {result.left} left school, {result.already_done} done before,"
+        f" {result.staff_changed} staff changed"
+    )
+    return 0
+
+
+def _pair(item: str) -> tuple[str, str]:
+    source, separator, target = item.partition("=")
+    if not separator or not source.strip() or not target.strip():
+        raise rollover.RolloverRefused(f"--map {item!r}: like 'Groep 1/2a=Groep 3'")
+    return source, target

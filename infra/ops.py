@@ -86,6 +86,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     invite.add_argument("--groups", type=_csv, default=[], help="group ids, g-5,g-6")
     invite.add_argument("--language", choices=("nl", "en"), default="nl")
 
+    rollover = commands.add_parser(
+        "rollover", help="move every pupil up a group for the new school year"
+    )
+    rollover.add_argument("--slug", required=True)
+    rollover.add_argument("--year", required=True, help="the new year, e.g. 2027-2028")
+    rollover.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FROM=TO",
+        help="a group's next group by name or id, or FROM=- for leaving school;"
+        " overrides what the names suggest (repeat for more groups)",
+    )
+    rollover.add_argument("--dry-run", action="store_true", help="show the moves only")
+
     remove = commands.add_parser("remove-school", help="delete a school entirely")
     remove.add_argument("--slug", required=True)
     remove.add_argument("--yes", action="store_true", help="do not ask")

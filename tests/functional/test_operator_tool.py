@@ -3,9 +3,12 @@ school, its embed code and poster, and remove a school with everything in it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from chalicelib import aws
+from chalicelib.casework import followup_scope, pupil_scope
 from chalicelib.models import (
     AuditEvent,
     CaseEvent,
@@ -17,9 +20,11 @@ from chalicelib.models import (
     WeekAggregate,
 )
 from chalicelib.reports import group_scope
+from chalicelib.weeks import local_today
 from infra import onboarding, ops
 
 from .helpers import post_report, valid_report
+from .onboarding_helpers import first_sign_in
 from .staff_fixtures import SCHOOL, StaffWorld
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
@@ -92,6 +97,21 @@ def _school_with_everything(world: StaffWorld, fake, slug: str) -> dict[str, str
     Pupil(slug, "700001", first_name=fake.first_name(), last_name=fake.last_name(),
           group="g-5", school_group=f"{slug}#g-5").save()  # fmt: skip
     assert post_report(world.http, valid_report(fake), slug=slug).status_code == 201
+    [report] = Report.query(slug)
+    coordinator = first_sign_in(world, only_here)
+    linked = coordinator.post(
+        f"/staff/reports/{report.report_id}/pupils",
+        {"person": "0", "pupil_id": "700001"},
+    )
+    planned = coordinator.post(
+        f"/staff/reports/{report.report_id}/interventions",
+        {
+            "kind": "talk_hurt",
+            "on": local_today().isoformat(),
+            "follow_up_on": (local_today() + timedelta(days=7)).isoformat(),
+        },
+    )
+    assert (linked.status_code, planned.status_code) == (303, 303)
     return {"only_here": only_here, "shared": shared}
 
 
@@ -118,6 +138,8 @@ def test_remove_school_deletes_its_data_and_only_the_logins_nobody_else_needs(
     [report] = Report.query(slug)
     case = f"{slug}#{report.report_id}"
     other_reports = Report.count(SCHOOL)
+    assert ReportIndex.count(pupil_scope(slug, "700001")) == 1
+    assert ReportIndex.count(followup_scope(slug)) == 1
 
     status = _operator("remove-school", "--slug", slug, "--yes")
 
@@ -128,6 +150,8 @@ def test_remove_school_deletes_its_data_and_only_the_logins_nobody_else_needs(
     assert Report.count(slug) == 0
     assert CaseEvent.count(case) == 0
     assert ReportIndex.count(group_scope(slug, report.groups[0])) == 0
+    assert ReportIndex.count(pupil_scope(slug, "700001")) == 0
+    assert ReportIndex.count(followup_scope(slug)) == 0
     assert WeekAggregate.count(slug) == 0
     assert not _login_exists(staff_world, emails["only_here"])
     assert _login_exists(staff_world, emails["shared"])
