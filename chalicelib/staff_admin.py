@@ -138,13 +138,20 @@ def invite(
 
     password = temporary_password()
     new_login = auth.create_login(address, password)
+    mailed_password: str | None = password
     if not new_login:
         # Known from another school: their password stays theirs. A user switched
         # off because their last membership ended is switched on again.
         auth.set_login_enabled(address, True)
+        if auth.login_status(address) == "FORCE_CHANGE_PASSWORD":
+            # Invited elsewhere but never signed in: this mail's password replaces
+            # the earlier one, so the person needs only the newest mail.
+            auth.set_temporary_password(address, password)
+        else:
+            mailed_password = None
     member.save(condition=StaffMember.staff_id.does_not_exist())
 
-    mailed = _mail_invitation(school, member, password if new_login else None)
+    mailed = _mail_invitation(school, member, mailed_password)
     _record(school.school_id, "staff_invited", actor, actor_role, member)
     logger.info(
         "staff invited",

@@ -26,6 +26,8 @@ MAX_FORM_BYTES = 32 * 1024
 # A form with a file (the roster upload): the file's own limit is roster.MAX_BYTES;
 # this bounds the whole body before it is parsed. API Gateway passes these bodies
 # as binary (app.api.binary_types), so a Windows-1252 file arrives byte for byte.
+# Lambda's 6 MB request limit counts the base64 form: about 4.4 MB of file, some
+# 50,000 roster lines, far beyond any school's export.
 UPLOAD_TYPES = ["multipart/form-data"]
 MAX_UPLOAD_BYTES = 6 * 1024 * 1024
 

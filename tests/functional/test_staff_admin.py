@@ -266,3 +266,20 @@ def test_upload_with_a_forged_csrf_token_is_refused(staff_world):
 
     assert response.status_code == 403
     assert Pupil.count(SCHOOL, Pupil.pupil_id == "650001") == 0
+
+
+def test_invited_at_two_schools_before_signing_in_the_newest_mail_works(
+    staff_world, fake
+):
+    email, _ = _invite(staff_world.sign_in("administrator"), fake)
+    first_password = temporary_password(mails_to(email)[-1])
+    other_admin = staff_world.sign_in("administrator", OTHER_SCHOOL)
+
+    other_admin.post(
+        "/staff/admin/staff", {"email": email, "name": fake.name(), "roles": "teacher"}
+    )
+    old_password = _sign_in(staff_world, email, first_password)
+    browser = first_sign_in(staff_world, email)
+
+    assert old_password.status_code == 401
+    assert browser.get("/staff/choose-school").status_code == 200
