@@ -11,11 +11,13 @@ import io
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from chalicelib.accountability import HIDDEN, Report, Section
 from chalicelib.i18n import N_, gettext_for
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice or
 # Google Sheets (CSV injection); category and location labels are free text set
@@ -145,6 +147,11 @@ NUMBER_WIDTH = 30
 
 def pdf_bytes(report: Report, created: date) -> bytes:
     """An A4 PDF with each table as label and number; text extractable."""
+
+    # Imported here, not at the top: fpdf2 and fontTools take about half a second
+    # to import, which every cold start of the function (the public report form
+    # included) would otherwise pay for a page few people open.
+    from fpdf import FPDF  # noqa: PLC0415
 
     def t(msgid: str) -> str:
         return gettext_for(report.language, msgid)

@@ -177,6 +177,13 @@ def test_mails_render_in_dutch_from_shipped_catalog(probe: dict[str, Any]) -> No
         assert "https://example.test/r/1" in nl[body]
 
 
+def test_accountability_pdf_is_made_with_the_shipped_fpdf2(
+    probe: dict[str, Any],
+) -> None:
+    assert probe["pdf_start"] == "%PDF-"
+    assert "fpdf" in probe["third_party"]
+
+
 def test_package_carries_no_build_or_test_tools(package: Package) -> None:
     top_level = {name.split("-")[0].lower() for name in package.top_level()}
 
