@@ -217,6 +217,7 @@ def test_a_long_period_keeps_its_last_weeks_only():
 
     assert len(chosen.weeks) == MAX_WEEKS
     assert chosen.weeks[-1] == "2026-W49"
+    assert chosen.first_day == date(2025, 12, 1)  # the Monday of 2025-W49
 
 
 def test_a_period_without_a_thursday_has_no_weeks():
