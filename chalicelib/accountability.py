@@ -151,6 +151,12 @@ def school_year_of(day: date) -> str:
     return f"{first}-{first + 1}"
 
 
+def current_school_year(today: date) -> str:
+    """The school year this week counts in: that of its Thursday, so in the
+    week around 1 August a report received today is in the year offered."""
+    return school_year_of(today + timedelta(days=3 - today.weekday()))
+
+
 def school_year_days(name: str) -> tuple[date, date]:
     first = int(name[:4])
     return (
@@ -199,7 +205,7 @@ def period(
 
 def school_years(today: date) -> list[str]:
     """The school years offered: this one and the ones before, newest first."""
-    first = int(school_year_of(today)[:4])
+    first = int(current_school_year(today)[:4])
     return [
         f"{year}-{year + 1}"
         for year in range(first, first - SCHOOL_YEARS_OFFERED, -1)
@@ -211,7 +217,7 @@ def _school_year(text: str | None, today: date) -> str | None:
     match = SCHOOL_YEAR.fullmatch(text or "")
     if not match or int(match[2]) != int(match[1]) + 1:
         return None
-    if not FIRST_SCHOOL_YEAR <= int(match[1]) <= int(school_year_of(today)[:4]):
+    if not FIRST_SCHOOL_YEAR <= int(match[1]) <= int(current_school_year(today)[:4]):
         return None
     return match[0]
 
@@ -231,7 +237,7 @@ def period_from_query(params: Mapping[str, str], today: date) -> Period:
     first, last = _day(params.get("from")), _day(params.get("to"))
     if first and last:
         return period(first, last, today)
-    year = _school_year(params.get("year"), today) or school_year_of(today)
+    year = _school_year(params.get("year"), today) or current_school_year(today)
     return period(*school_year_days(year), today, school_year=year)
 
 

@@ -8,6 +8,7 @@ leaves nothing behind.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
 
@@ -57,8 +58,6 @@ def accountability_page(context: StaffContext) -> Response:
         report=report,
         school_years=accountability.school_years(local_today()),
         query=_query(report.period),
-        small=accountability.SMALL,
-        hidden=accountability.HIDDEN,
         legend=accountability_files.LEGEND,
         withheld_text=accountability_files.WITHHELD,
     )
@@ -121,5 +120,7 @@ def _download(
 def _query(chosen: accountability.Period) -> str:
     """The query string that asks for this period again, for the download links."""
     if chosen.school_year:
-        return f"year={chosen.school_year}"
-    return f"from={chosen.first_day.isoformat()}&to={chosen.last_day.isoformat()}"
+        return urlencode({"year": chosen.school_year})
+    return urlencode(
+        {"from": chosen.first_day.isoformat(), "to": chosen.last_day.isoformat()}
+    )

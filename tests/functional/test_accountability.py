@@ -9,6 +9,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -28,7 +29,7 @@ from .staff_fixtures import BROWSER_ACCEPT, SCHOOL, StaffBrowser, StaffWorld, ht
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
-YEAR = accountability.school_year_of(local_today())
+YEAR = accountability.current_school_year(local_today())
 QUERY = urlencode({"year": YEAR})
 # Labels a school could type into its configuration: a spreadsheet would run
 # the first two as formulas; the third has characters Latin-1 lacks.
@@ -222,6 +223,23 @@ def test_downloads_are_attachments_of_the_right_type(exported):
         f'attachment; filename="verantwoording-{SCHOOL}-{YEAR}.pdf"'
     )
     assert csv_response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_period_of_dates_counts_the_reports_of_its_weeks(exported):
+    # Three days either side of today always hold this week's Thursday.
+    first = (local_today() - timedelta(days=3)).isoformat()
+    last = (local_today() + timedelta(days=3)).isoformat()
+    query = urlencode({"from": first, "to": last})
+
+    page = exported.coordinator.get(f"/staff/insights/accountability?{query}")
+    response = exported.coordinator.get(f"/staff/insights/accountability.csv?{query}")
+
+    rows = _csv_rows(response.body.decode("utf-8"))
+    assert _figures(rows, _nl("Reports received"))["Totaal"] == "33"
+    assert f"accountability.csv?from={first}&amp;to={last}" in html(page)
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="verantwoording-{SCHOOL}-{first}_{last}.csv"'
+    )
 
 
 def _exports() -> list[AuditEvent]:

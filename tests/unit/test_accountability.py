@@ -20,12 +20,13 @@ from chalicelib.accountability import (
     SMALL,
     SMALL_MAX,
     Table,
+    current_school_year,
     month_of,
     period,
     period_from_query,
-    school_year_of,
     school_years,
     suppress,
+    week_of,
 )
 from chalicelib.accountability_files import latin1, neutralised
 
@@ -200,7 +201,7 @@ def test_a_week_counts_in_the_month_of_its_thursday(week, month):
     ids=["not-consecutive", "future", "too-old", "long", "bad-date", "half-period"],
 )
 def test_unreadable_choice_falls_back_to_this_school_year(params):
-    assert period_from_query(params, TODAY).school_year == school_year_of(TODAY)
+    assert period_from_query(params, TODAY).school_year == current_school_year(TODAY)
 
 
 def test_a_period_of_dates_keeps_its_dates_and_the_weeks_of_their_thursdays():
@@ -222,6 +223,20 @@ def test_a_long_period_keeps_its_last_weeks_only():
 
 def test_a_period_without_a_thursday_has_no_weeks():
     assert period(date(2026, 1, 2), date(2026, 1, 4), TODAY).weeks == ()
+
+
+@pytest.mark.parametrize(
+    ("today", "year"),
+    [
+        (date(2027, 8, 1), "2026-2027"),  # a Sunday: its week's Thursday is 29 July
+        (date(2027, 8, 2), "2027-2028"),  # the Monday after
+        (date(2026, 7, 31), "2025-2026"),  # a Friday: its week's Thursday is 30 July
+    ],
+)
+def test_this_school_year_is_the_one_this_weeks_thursday_is_in(today, year):
+    assert current_school_year(today) == year
+    assert period_from_query({}, today).school_year == year
+    assert period_from_query({}, today).weeks[-1] == week_of(today)
 
 
 def test_school_years_offered_start_with_this_one():
