@@ -325,7 +325,7 @@ class Section:
 
 
 @dataclass(frozen=True)
-class Report:
+class Figures:
     """What every format shows; figures only, already suppressed."""
 
     school_name: str
@@ -362,7 +362,7 @@ def _month_name(month: str, language: str) -> str:
     return f"{gettext_for(language, MONTH_NAMES[int(number) - 1])} {year}"
 
 
-def build(school: School, chosen: Period, language: str) -> Report:
+def build(school: School, chosen: Period, language: str) -> Figures:
     """The figures of the period for the whole school, suppressed."""
     weeks = (
         aggregates.weeks_of(school.school_id, chosen.weeks[0], chosen.weeks[-1])
@@ -423,4 +423,4 @@ def build(school: School, chosen: Period, language: str) -> Report:
                 key in MULTIPLE,
             )
         )
-    return Report(school.name, chosen, language, counters["total"], tuple(sections))
+    return Figures(school.name, chosen, language, counters["total"], tuple(sections))

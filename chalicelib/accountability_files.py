@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
 
-from chalicelib.accountability import HIDDEN, Report, Section
+from chalicelib.accountability import HIDDEN, Figures, Section
 from chalicelib.i18n import N_, gettext_for
 
 if TYPE_CHECKING:
@@ -46,8 +46,8 @@ def neutralised(text: str) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
-def _period_text(report: Report) -> str:
-    chosen, language = report.period, report.language
+def _period_text(figures: Figures) -> str:
+    chosen, language = figures.period, figures.language
     if chosen.school_year:
         text = gettext_for(language, N_("School year %(year)s")) % {
             "year": chosen.school_year
@@ -67,22 +67,22 @@ def _period_text(report: Report) -> str:
     return f"{text} ({weeks})"
 
 
-def _heading(report: Report, created: date) -> list[tuple[str, str]]:
+def _heading(figures: Figures, created: date) -> list[tuple[str, str]]:
     def t(msgid: str) -> str:
-        return gettext_for(report.language, msgid)
+        return gettext_for(figures.language, msgid)
 
     return [
-        (t(N_("School")), report.school_name),
-        (t(N_("Period")), _period_text(report)),
+        (t(N_("School")), figures.school_name),
+        (t(N_("Period")), _period_text(figures)),
         (t(N_("Created on")), created.isoformat()),
     ]
 
 
-def csv_text(report: Report, created: date) -> str:
+def csv_text(figures: Figures, created: date) -> str:
     """One row per figure: table, what, number; the heading and legend first."""
 
     def t(msgid: str) -> str:
-        return gettext_for(report.language, msgid)
+        return gettext_for(figures.language, msgid)
 
     out = io.StringIO()
     writer = csv.writer(out, delimiter=CSV_DELIMITER, lineterminator="\r\n")
@@ -91,13 +91,13 @@ def csv_text(report: Report, created: date) -> str:
         writer.writerow([neutralised(cell) for cell in cells])
 
     row(t(TITLE))
-    for name, value in _heading(report, created):
+    for name, value in _heading(figures, created):
         row(name, value)
     for line in LEGEND:
         row(t(N_("Explanation")), t(line))
     row()
     row(t(N_("Table")), t(N_("Item")), t(N_("Number")))
-    for section in report.sections:
+    for section in figures.sections:
         if section.withheld:
             row(section.title, t(WITHHELD), HIDDEN)
         for item in section.rows:
@@ -145,7 +145,7 @@ PAGE_WIDTH = 170  # mm of text width on A4 with 20 mm margins
 NUMBER_WIDTH = 30
 
 
-def pdf_bytes(report: Report, created: date) -> bytes:
+def pdf_bytes(figures: Figures, created: date) -> bytes:
     """An A4 PDF with each table as label and number; text extractable."""
 
     # Imported here, not at the top: fpdf2 and fontTools take about half a second
@@ -154,7 +154,7 @@ def pdf_bytes(report: Report, created: date) -> bytes:
     from fpdf import FPDF  # noqa: PLC0415
 
     def t(msgid: str) -> str:
-        return gettext_for(report.language, msgid)
+        return gettext_for(figures.language, msgid)
 
     pdf = FPDF(format="A4")
     # A fixed creation date (the export day): the same figures give the same file.
@@ -168,7 +168,7 @@ def pdf_bytes(report: Report, created: date) -> bytes:
     pdf.set_font("helvetica", style="B", size=16)
     pdf.cell(PAGE_WIDTH, 10, latin1(t(TITLE)), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", size=10)
-    for name, value in _heading(report, created):
+    for name, value in _heading(figures, created):
         pdf.multi_cell(
             PAGE_WIDTH, 6, latin1(f"{name}: {value}"), new_x="LMARGIN", new_y="NEXT"
         )
@@ -177,7 +177,7 @@ def pdf_bytes(report: Report, created: date) -> bytes:
     for line in LEGEND:
         pdf.multi_cell(PAGE_WIDTH, 4.5, latin1(t(line)), new_x="LMARGIN", new_y="NEXT")
 
-    for section in report.sections:
+    for section in figures.sections:
         _pdf_section(pdf, section, t)
     return bytes(pdf.output())
 

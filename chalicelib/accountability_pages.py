@@ -36,7 +36,7 @@ def _params() -> dict[str, str]:
     return dict(request.query_params or {})
 
 
-def _report(context: StaffContext) -> accountability.Report:
+def _figures(context: StaffContext) -> accountability.Figures:
     school = schools.get_school(context.school_id)
     chosen = accountability.period_from_query(_params(), local_today())
     return accountability.build(school, chosen, context.language)
@@ -45,19 +45,19 @@ def _report(context: StaffContext) -> accountability.Report:
 @accountability_pages.route("/staff/insights/accountability", methods=["GET"])
 @staff_view(accountability_pages, roles=ACCOUNTABILITY_ROLES)
 def accountability_page(context: StaffContext) -> Response:
-    report = _report(context)
+    figures = _figures(context)
 
     logger.info(
         "accountability report shown",
-        extra={"school": context.school_id, "weeks": len(report.period.weeks)},
+        extra={"school": context.school_id, "weeks": len(figures.period.weeks)},
     )
     return page(
         "staff/insights/accountability.html",
         context.language,
         staff=context,
-        report=report,
+        figures=figures,
         school_years=accountability.school_years(local_today()),
-        query=_query(report.period),
+        query=_query(figures.period),
         legend=accountability_files.LEGEND,
         withheld_text=accountability_files.WITHHELD,
     )
@@ -66,22 +66,22 @@ def accountability_page(context: StaffContext) -> Response:
 @accountability_pages.route("/staff/insights/accountability.csv", methods=["GET"])
 @staff_view(accountability_pages, roles=ACCOUNTABILITY_ROLES)
 def accountability_csv(context: StaffContext) -> Response:
-    report = _report(context)
-    body = accountability_files.csv_text(report, local_today())
-    return _download(context, report, "csv", CSV_TYPE, body)
+    figures = _figures(context)
+    body = accountability_files.csv_text(figures, local_today())
+    return _download(context, figures, "csv", CSV_TYPE, body)
 
 
 @accountability_pages.route("/staff/insights/accountability.pdf", methods=["GET"])
 @staff_view(accountability_pages, roles=ACCOUNTABILITY_ROLES)
 def accountability_pdf(context: StaffContext) -> Response:
-    report = _report(context)
-    body = accountability_files.pdf_bytes(report, local_today())
-    return _download(context, report, "pdf", PDF_TYPE, body)
+    figures = _figures(context)
+    body = accountability_files.pdf_bytes(figures, local_today())
+    return _download(context, figures, "pdf", PDF_TYPE, body)
 
 
 def _download(
     context: StaffContext,
-    report: accountability.Report,
+    figures: accountability.Figures,
     kind: str,
     content_type: str,
     body: str | bytes,
@@ -94,7 +94,7 @@ def _download(
     The entry holds the period and the format, nothing of the figures: they can
     be made again from the counters at any time.
     """
-    chosen = report.period
+    chosen = figures.period
     audit.record(
         audit.school_trail(context.school_id),
         "accountability_export",

@@ -58,7 +58,7 @@ from datetime import date  # noqa: E402
 from chalicelib import accountability, accountability_files  # noqa: E402
 
 today = date(2026, 12, 3)
-empty = accountability.Report(
+empty = accountability.Figures(
     "OBS De Regenboog", accountability.period(today, today, today), "nl", 0, ()
 )
 pdf_start = accountability_files.pdf_bytes(empty, today)[:5].decode("ascii")
