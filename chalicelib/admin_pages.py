@@ -12,7 +12,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib import roster, schools, staff_admin
+from chalicelib import rollover, roster, schools, staff_admin
 from chalicelib.access import ADMINISTRATOR, SCHOOL_ROLES, StaffContext
 from chalicelib.config import APP_ROOT
 from chalicelib.errors import BadRequest, Conflict, ValidationFailed
@@ -28,6 +28,7 @@ from chalicelib.web import (
     staff_view,
     upload_data,
 )
+from chalicelib.weeks import local_today
 
 admin_pages = Blueprint(__name__)
 
@@ -299,3 +300,92 @@ def admin_roster_import(context: StaffContext) -> Response:
         progress=progress,
         carried=form.carried(),
     )
+
+
+# The school-year rollover, step by step like the roster import. The choices of
+# the form travel with each step; "=" keeps a group's pupils where they are.
+STAYS = "="
+
+
+def _rollover_page(
+    context: StaffContext,
+    school: School,
+    status: int = 200,
+    error: str | None = None,
+) -> Response:
+    planned = rollover.plan(school)
+    return page(
+        "staff/admin/rollover.html",
+        context.language,
+        status=status,
+        staff=context,
+        school=school,
+        year=rollover.coming_year(local_today(), school),
+        moves=planned.moves,
+        stays=STAYS,
+        leaves=rollover.LEAVES,
+        error=error,
+    )
+
+
+@admin_pages.route("/staff/admin/rollover", methods=["GET"])
+@staff_view(admin_pages, roles=ADMIN_ROLES)
+def admin_rollover(context: StaffContext) -> Response:
+    return _rollover_page(context, schools.get_school(context.school_id))
+
+
+@admin_pages.route("/staff/admin/rollover", methods=["POST"], content_types=FORM_TYPES)
+@staff_view(admin_pages, roles=ADMIN_ROLES)
+def admin_rollover_run(context: StaffContext) -> Response:
+    school = schools.get_school(context.school_id)
+    form = form_data(_request())
+    year = form.get("year", "").strip()
+    mapping = _rollover_mapping(school, form)
+    if mapping is None:
+        return _rollover_page(context, school, 422, _rollover_refusal(context))
+    try:
+        step = rollover.rollover_step(
+            context.school_id,
+            year,
+            mapping,
+            form.get("after") or None,
+            actor=context.member.staff_id,
+            actor_role=context.role,
+        )
+    except rollover.RolloverRefused:
+        return _rollover_page(context, school, 422, _rollover_refusal(context))
+    totals = {
+        name: _number(form.get(name, "").encode()) + getattr(step, name)
+        for name in ("checked", "moved", "left")
+    }
+    return page(
+        "staff/admin/rollover_progress.html",
+        context.language,
+        staff=context,
+        school=school,
+        year=year,
+        step=step,
+        totals=totals,
+        carried={k: v for k, v in form.items() if k.startswith("to_")},
+    )
+
+
+def _rollover_mapping(school: School, form: dict[str, str]) -> dict[str, str] | None:
+    """Group id -> target group id or "-", from the form; None if a choice is
+    not one the page offers."""
+    known = {g.id for g in school.groups}
+    mapping = {}
+    for group_id in known:
+        choice = form.get(f"to_{group_id}", STAYS)
+        if choice == STAYS:
+            choice = group_id
+        if choice != rollover.LEAVES and choice not in known:
+            return None
+        mapping[group_id] = choice
+    return mapping
+
+
+def _rollover_refusal(context: StaffContext) -> str:
+    return both(
+        "This school year cannot be started now. Check the year and the choices."
+    )[context.language]

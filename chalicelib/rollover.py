@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, cast
 
 from pynamodb.exceptions import UpdateError
@@ -37,6 +38,9 @@ FINAL_YEAR = {"v": 6, "a": 6, "g": 6, "h": 5, "m": 4, "t": 4, "k": 4}
 PRIMARY_FINAL = 8
 # A mapping's target for "leaves school".
 LEAVES = "-"
+# Pupils moved per step: a few seconds of DynamoDB updates, well within the 29
+# seconds an API request lives, so the administrator's page can run it too.
+STEP_SIZE = 200
 
 
 class RolloverRefused(ValueError):
@@ -58,6 +62,9 @@ class Result:
     left: int = 0
     already_done: int = 0
     staff_changed: int = 0
+    checked: int = 0
+    next_after: str | None = None  # the pupil number the next step starts after
+    done: bool = False
 
 
 def check_year(year: str) -> str:
@@ -65,6 +72,15 @@ def check_year(year: str) -> str:
     if not found or int(found.group(2)) != int(found.group(1)) + 1:
         raise RolloverRefused(f"school year {year!r}: like 2027-2028")
     return year
+
+
+def coming_year(today: date, school: School) -> str:
+    """The year a rollover now prepares: the one after the school's, or else the
+    year starting on the next 1 August."""
+    if school.school_year:
+        return next_year(str(school.school_year))
+    first = today.year + 1 if today.month >= 8 else today.year
+    return f"{first}-{first + 1}"
 
 
 def next_year(year: str) -> str:
@@ -138,12 +154,39 @@ def rollover(
     actor: str | None = None,
     actor_role: str = "operator",
 ) -> Result:
-    """Move the school's pupils to the groups of `year`; safe to run again."""
+    """Every step of the rollover in turn (the operator's command); the totals."""
+    total = Result()
+    after: str | None = None
+    while not total.done:
+        step = rollover_step(
+            school_id, year, mapping, after, actor=actor, actor_role=actor_role
+        )
+        total.moved += step.moved
+        total.left += step.left
+        total.already_done += step.already_done
+        total.staff_changed += step.staff_changed
+        total.checked += step.checked
+        total.done, after = step.done, step.next_after
+    return total
+
+
+def rollover_step(
+    school_id: str,
+    year: str,
+    mapping: dict[str, str] | None = None,
+    after: str | None = None,
+    size: int | None = None,
+    *,
+    actor: str | None = None,
+    actor_role: str = "operator",
+) -> Result:
+    """Move the pupils after pupil number `after` (at most `size`); call again
+    with next_after until done. The last step renews the staff and sets the year.
+    """
     check_year(year)
     school = School.get(school_id, consistent_read=True)
-    result = Result()
     if school.school_year == year:
-        return result
+        return Result(done=True)
     if school.school_year and year != next_year(str(school.school_year)):
         raise RolloverRefused(
             f"{school_id} is in {school.school_year}, not before {year}"
@@ -153,19 +196,30 @@ def rollover(
         groups = list(school.groups) + moves.new_groups
         school.update(actions=[School.groups.set(groups)])
 
-    for pupil in Pupil.query(school_id, consistent_read=True):
+    limit = size or STEP_SIZE
+    condition = Pupil.pupil_id > after if after else None
+    pupils = list(
+        Pupil.query(
+            school_id, range_key_condition=condition, consistent_read=True, limit=limit
+        )
+    )
+    result = Result(checked=len(pupils))
+    for pupil in pupils:
         _move(pupil, year, moves.moves, result)
-    result.staff_changed = _renew_staff(school)
+    detail = {"year": year, "moved": result.moved, "left": result.left}
+    audit.record(
+        audit.school_trail(school_id), "rollover_step", actor, actor_role, detail
+    )
+    if len(pupils) == limit:
+        result.next_after = pupils[-1].pupil_id
+        return result
 
+    result.staff_changed = _renew_staff(school)
     school.update(actions=[School.school_year.set(year)])
-    detail = {
-        "year": year,
-        "moved": result.moved,
-        "left": result.left,
-        "staff_changed": result.staff_changed,
-    }
-    audit.record(audit.school_trail(school_id), "rollover", actor, actor_role, detail)
-    logger.info("rollover done", extra={"school": school_id, **detail})
+    result.done = True
+    finished = {"year": year, "staff_changed": result.staff_changed}
+    audit.record(audit.school_trail(school_id), "rollover", actor, actor_role, finished)
+    logger.info("rollover done", extra={"school": school_id, **finished})
     return result
 
 
@@ -175,9 +229,9 @@ def _move(
     if pupil.school_year == year:
         result.already_done += 1
         return
-    if pupil.left or pupil.group not in moves:
+    target = moves.get(pupil.group, pupil.group)
+    if pupil.left or target == pupil.group:
         return
-    target = moves[pupil.group]
     actions: list[Any] = [Pupil.school_year.set(year)]
     if target is None:
         actions.append(Pupil.left.set(True))

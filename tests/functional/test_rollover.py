@@ -3,6 +3,8 @@ history stays with the pupil, and no pupil moves twice however the run ends."""
 
 from __future__ import annotations
 
+import html as html_text
+import re
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from chalicelib import rollover
 from chalicelib.models import AuditEvent, Pupil, Report, School, StaffMember
 from infra import onboarding, ops
 
+from .onboarding_helpers import first_sign_in
 from .staff_fixtures import OTHER_SCHOOL, SCHOOL, html
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
@@ -97,14 +100,14 @@ def test_a_pupil_keeps_their_history_after_the_rollover(rolled):
 def test_staff_keep_their_groups_and_the_rollover_is_audited(rolled, staff_world):
     teacher = StaffMember.get(SCHOOL, staff_world.member("teacher").staff_id)
 
-    [entry] = [
-        e for e in AuditEvent.query(f"{SCHOOL}#school") if e.action == "rollover"
-    ]
+    trail = list(AuditEvent.query(f"{SCHOOL}#school"))
+    [finished] = [e for e in trail if e.action == "rollover"]
+    steps = [e.detail for e in trail if e.action == "rollover_step"]
 
     assert list(teacher.groups) == rolled["teacher_groups"]
-    assert entry.detail["year"] == YEAR
-    assert entry.detail["moved"] >= 1
-    assert entry.detail["left"] >= 1
+    assert finished.detail["year"] == YEAR
+    assert sum(step["moved"] for step in steps) >= 1
+    assert sum(step["left"] for step in steps) >= 1
 
 
 def test_running_the_same_rollover_again_changes_nothing(rolled):
@@ -235,3 +238,80 @@ def test_mapping_sends_groups_the_names_cannot_tell_and_creates_new_ones(
     assert status == 0
     assert "B1a" in printed and "leaves school" in printed
     assert "dry run" in printed
+
+
+def _selected_moves(page: str) -> dict[str, str]:
+    """The choice each group's select on the rollover page starts with."""
+    moves = {}
+    for name, options in re.findall(
+        r'<select id="[^"]+" name="(to_[^"]+)">(.*?)</select>', page, re.S
+    ):
+        [chosen] = re.findall(r'<option value="([^"]*)" selected>', options)
+        moves[name] = html_text.unescape(chosen)
+    return moves
+
+
+def _hidden_fields(page: str) -> dict[str, str]:
+    return {
+        name: html_text.unescape(value)
+        for name, value in re.findall(
+            r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page
+        )
+    }
+
+
+def test_administrator_starts_the_new_year_from_the_page_in_steps(
+    staff_world, fake, monkeypatch
+):
+    monkeypatch.setattr(rollover, "STEP_SIZE", 2)
+    slug = "obs-de-klimop"
+    email = fake.unique.email(domain="klimop.example")
+    _operator(
+        "create-school", "--slug", slug, "--name", "OBS De Klimop", "--type", "primary"
+    )
+    _operator(
+        "invite",
+        "--slug",
+        slug,
+        "--email",
+        email,
+        "--name",
+        fake.name(),
+        "--roles",
+        "administrator",
+    )
+    admin = first_sign_in(staff_world, email)
+    for pupil_id, group in [(f"55000{n}", "g-5") for n in range(5)] + [
+        (f"88000{n}", "g-8") for n in range(2)
+    ]:
+        Pupil(
+            slug,
+            pupil_id,
+            first_name=fake.first_name(),
+            last_name=fake.last_name(),
+            group=group,
+            school_group=f"{slug}#{group}",
+        ).save()
+
+    form = admin.get("/staff/admin/rollover")
+    fields = {"year": YEAR, **_selected_moves(html(form))}
+    steps = [admin.post("/staff/admin/rollover", fields)]
+    while "data-continue" in html(steps[-1]):
+        carried = {
+            k: v
+            for k, v in _hidden_fields(html(steps[-1])).items()
+            if k != "csrf_token"
+        }
+        steps.append(admin.post("/staff/admin/rollover", carried))
+
+    assert form.status_code == 200
+    assert fields["to_g-5"] == "g-6" and fields["to_g-8"] == "-"
+    assert fields["to_g-1-2a"] == "="
+    assert len(steps) == 4
+    assert all(step.status_code == 200 for step in steps)
+    assert (
+        "5 leerlingen zijn een groep verder gegaan en 2 hebben de school verlaten"
+        in html(steps[-1])
+    )
+    assert {p.group for p in Pupil.query(slug) if not p.left} == {"g-6"}
+    assert School.get(slug).school_year == YEAR

@@ -92,6 +92,8 @@ ROLES_OF_VIEW: dict[str, frozenset[str]] = {
     "admin_roster": ADMINISTRATORS,
     "admin_roster_preview": ADMINISTRATORS,
     "admin_roster_import": ADMINISTRATORS,
+    "admin_rollover": ADMINISTRATORS,
+    "admin_rollover_run": ADMINISTRATORS,
     "accountability_page": HANDLERS | {"leadership"},
     "accountability_csv": HANDLERS | {"leadership"},
     "accountability_pdf": HANDLERS | {"leadership"},
@@ -99,6 +101,8 @@ ROLES_OF_VIEW: dict[str, frozenset[str]] = {
 
 # Forms with a file, posted as multipart; they answer with a page, not a redirect.
 UPLOAD_VIEWS = frozenset({"admin_roster_preview", "admin_roster_import"})
+# Steps of a job that answer with the next step's page, not a redirect.
+PAGE_VIEWS = UPLOAD_VIEWS | {"admin_rollover_run"}
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
@@ -315,6 +319,11 @@ def _admin_form(scene: Scene, view: str) -> dict[str, str]:
             "partial": "1",
             "offset": "0",
         },
+        # Every group stays where it is: the new year starts and nobody moves.
+        "admin_rollover_run": {
+            "year": "2027-2028",
+            **{f"to_{g.id}": "=" for g in scene.world.schools[SCHOOL].groups},
+        },
     }
     if view not in forms:
         pytest.fail(f"no form for {view}: add one so its rule is exercised")
@@ -396,7 +405,7 @@ def test_staff_route_answers_only_within_scope(scene, route, role, target):
 
     body = html(response)
     assert scene.reports["other_school"].description not in body
-    if expected_ok and route.view in UPLOAD_VIEWS:
+    if expected_ok and route.view in PAGE_VIEWS:
         assert response.status_code == 200
     elif expected_ok:
         assert response.status_code == (200 if route.method == "GET" else 303)

@@ -1,6 +1,7 @@
-// Continues a roster import: each step is one short request that returns this
-// page again with the next step's form, which is submitted at once. Without
-// JavaScript the administrator presses "Continue" for each step instead.
+// Continues a job done in steps (roster import, new school year): each step is
+// one short request that returns this page again with the next step's form,
+// which is submitted at once. Without JavaScript the administrator presses the
+// form's button for each step instead.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-continue]");
