@@ -60,6 +60,7 @@ CASE_FORMS = {
     "pupils": {"person": "0", "pupil_id": "510001"},
     "merge": {"target": "x"},
     "links": {"other": "x"},
+    "remove": {"reason": "test"},
 }
 STAFF_POSTS = sorted(
     path
