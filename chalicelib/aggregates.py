@@ -5,11 +5,12 @@ to the weeks shown, never to the reports stored.
 One item per (scope, ISO week of receipt): scope "<school>" or
 "<school>#group#<group>". Its numeric attributes are counters named
 "<dimension>:<value>", e.g. "cat:pesten", "loc:plein", "dow:2" (weekday the
-event happened, Monday 0), "pod:lunch", "status:new", "ph:<pupil>" (a linked pupil who was hurt), "pd:<pupil>"
-(who did it), "iv:<kind>" (interventions), "eff:<kind>:<effect>", "tfa:<hours>"
-(time to first action). A report adds 1 to each of its counters in every scope
-it touches; a change moves counts from the old values to the new ones. Each
-scope also has one "open" item counting open cases per week of receipt.
+event happened, Monday 0), "pod:lunch", "status:new", "ph:<pupil>" (a linked
+pupil who was hurt), "pd:<pupil>" (who did it), "iv:<kind>" (interventions),
+"eff:<kind>:<effect>", "tfa:<hours>" (time to first action). A report adds 1
+to each of its counters in every scope it touches; a change moves counts from
+the old values to the new ones. Each scope also has one "open" item counting
+open cases per week of receipt.
 """
 
 from __future__ import annotations

@@ -181,9 +181,11 @@ def test_intervention_effects_and_new_reports_after_them(staff_world, pupils):
                 text=None,
             ),
         )
-        report = Report.get(SCHOOL, report.report_id)
-        [event] = [e for e in cases.timeline(report) if e.kind == "intervention"]
-        casework.apply(coordinator, report, casework.effect(report, event, outcome))
+        held_case = Report.get(SCHOOL, report.report_id)
+        [event] = [e for e in cases.timeline(held_case) if e.kind == "intervention"]
+        casework.apply(
+            coordinator, held_case, casework.effect(held_case, event, outcome)
+        )
     # Within six weeks after the talks (55 to 13 days ago), "500002" was
     # reported again 17 days ago; "300001" only 11 and 4 days ago: too late.
     period = insights.period(held - timedelta(days=7), today, today)
