@@ -18,7 +18,7 @@ from moto.dynamodb.models.table import Table
 
 def _keys_only(table: Table, memo: dict[int, Any]) -> Table:
     # object.__new__: moto's own __new__ would also track the snapshot forever.
-    snapshot = object.__new__(Table)
+    snapshot = object.__new__(Table)  # type: ignore[type-abstract]
     snapshot.__dict__.update(table.__dict__)
     snapshot.items = defaultdict(
         dict,
@@ -53,8 +53,29 @@ def unchecked_item_sizes() -> Iterator[None]:
     attribute it stores: most of the time of a bulk seed. Seeded items are far
     below DynamoDB's 400 KB."""
     checked = LimitedSizeDict.__setitem__
-    LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[assignment]
+    LimitedSizeDict.__setitem__ = dict.__setitem__  # type: ignore[method-assign]
     try:
         yield
     finally:
         LimitedSizeDict.__setitem__ = checked  # type: ignore[method-assign]
+
+
+def _same_table(table: Table, memo: dict[int, Any]) -> Table:
+    return table
+
+
+@contextmanager
+def unguarded_transactions() -> Iterator[None]:
+    """Take no snapshot at all before a TransactWriteItems: for seeding only.
+
+    Even the key maps of `lean_transaction_snapshots` are copied once per item
+    of every transaction, a cost that grows with the tables. Without a snapshot
+    a cancelled transaction keeps whatever it wrote before the failing item, so
+    use this only where every transaction is expected to succeed and a failure
+    ends the whole run (a local seed, remade at each start).
+    """
+    Table.__deepcopy__ = _same_table  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        del Table.__deepcopy__  # type: ignore[attr-defined]

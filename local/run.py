@@ -1,7 +1,8 @@
 """Run the whole product on this machine: `python -m local.run`.
 
 moto's server is the local AWS (DynamoDB, SES, Cognito) on loopback; the tables
-are created from the production models, demo schools are seeded, and one address
+are created from the production models, demo schools are seeded (six weeks of
+reports, or with `--year` a school year with planted patterns), and one address
 serves the sample school site, the form and the API. Everything lives in memory
 and is made anew at each start.
 """
@@ -13,6 +14,7 @@ import logging
 import os
 import socket
 import sys
+import time
 
 from moto.server import ThreadedMotoServer
 
@@ -108,7 +110,7 @@ def create_staff_logins(staff: dict[str, list]) -> list[tuple[str, str, str]]:
     return logins
 
 
-def prepare(seed: bool = True) -> dict[str, list]:
+def prepare(seed: bool = True, year: bool = False) -> dict[str, list]:
     from chalicelib import aws
     from chalicelib.models import create_tables
     from local.build import compile_translations
@@ -117,7 +119,27 @@ def prepare(seed: bool = True) -> dict[str, list]:
     compile_translations()
     create_tables()
     aws.client("ses").verify_domain_identity(Domain=DEMO_DOMAIN)
+    if seed and year:
+        return seed_year()
     return seed_demo() if seed else {}
+
+
+def seed_year() -> dict[str, list]:
+    """The school-year dataset; prints what was planted and how long it took."""
+    from local.yeardata import seed_year_in_process
+
+    started = time.perf_counter()
+    planted = seed_year_in_process()
+    seconds = time.perf_counter() - started
+    print(f"Seeded {planted.reports} reports of one school year in {seconds:.0f} s.")
+    for school in planted.schools.values():
+        location, part = school.hotspot
+        print(
+            f"  Planted {school.school_id}: hotspot {location}/{part}, "
+            f"rising group {school.rising_group}, "
+            f"repeat pupils {' '.join(school.repeat_pupils)}"
+        )
+    return planted.staff
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument(
         "--port", type=int, default=int(os.environ.get("M5_PORT", "8000"))
+    )
+    parser.add_argument(
+        "--year",
+        action="store_true",
+        help="seed one school year (over 2,000 reports, planted patterns) "
+        "instead of six weeks; takes a few minutes",
     )
     args = parser.parse_args(argv)
     base_url = f"http://{args.host}:{args.port}"
@@ -134,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     endpoint = start_local_aws()
     configure_environment(endpoint, base_url)
     create_user_pool(endpoint)
-    staff = prepare()
+    staff = prepare(year=args.year)
     logins = create_staff_logins(staff)
 
     from werkzeug.serving import run_simple
