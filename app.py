@@ -14,6 +14,7 @@ from chalicelib.class_round_pages import class_round_pages
 from chalicelib.config import settings
 from chalicelib.insight_pages import insight_pages
 from chalicelib.obs import logger, metrics
+from chalicelib.privacy_pages import privacy_pages
 from chalicelib.staff_pages import staff
 from chalicelib.validation import validate_idempotency_key, validate_report
 from chalicelib.web import UPLOAD_TYPES
@@ -32,6 +33,7 @@ app.register_blueprint(insight_pages)
 app.register_blueprint(class_round_pages)
 app.register_blueprint(admin_pages)
 app.register_blueprint(accountability_pages)
+app.register_blueprint(privacy_pages)
 if not settings.is_local:
     # Fails the cold start loudly when the stage trusts the emulator's public key.
     auth.check_key_set_at_start_up()

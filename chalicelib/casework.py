@@ -8,6 +8,7 @@ stored or none of it.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +26,7 @@ from chalicelib.cases import STATUSES, case_key, event_data, pending_interventio
 from chalicelib.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.i18n import both
 from chalicelib.models import CaseEvent, Pupil, Report, ReportIndex, School, StaffMember
+from chalicelib.reports import expiry_pointer, retention_start
 from chalicelib.weeks import local_today, now_utc
 
 CLOSE_REASONS = ("stopped", "solved_together", "referred", "no_grounds", "duplicate")
@@ -32,6 +34,8 @@ EFFECTS = ("stopped", "less", "unchanged", "worse")
 MAX_NOTE = 4000
 # Ids typed or posted are bounded before they reach DynamoDB (keys are capped).
 MAX_ID = 64
+# The audit role of changes a scheduled job makes (retention), not a person.
+SYSTEM_ROLE = "system"
 
 
 @dataclass
@@ -48,6 +52,11 @@ class Change:
     # The report's counted fields after the change, where it changes them
     # (field name -> new value), for the weekly counters.
     counted: dict[str, Any] = field(default_factory=dict)
+    # Whether the change is activity on the case, which restarts its retention
+    # period; holds and retention itself are not.
+    activity: bool = True
+    # An entry for the school's own trail as well (retention, erasure): ids only.
+    school_audit: dict[str, Any] | None = None
 
     def counted_state(self, report: Report, first_action_at: Any = None) -> Any:
         """The report as the weekly counters will see it after this change."""
@@ -111,14 +120,39 @@ def pupil_scope(school_id: str, pupil_id: str) -> str:
 
 def apply(context: StaffContext, report: Report, change: Change) -> CaseEvent:
     """Store a change in one transaction; a concurrent edit answers 409."""
+    return _store(
+        report,
+        change,
+        actor=context.member.staff_id,
+        actor_role=context.role,
+        handles_cases=context.handles_cases,
+    )
+
+
+def apply_as_system(job: str, report: Report, change: Change) -> CaseEvent:
+    """Store a scheduled job's change (retention), recorded as the job with the
+    role "system". It never counts as a first action on the case."""
+    return _store(
+        report, change, actor=job, actor_role=SYSTEM_ROLE, handles_cases=False
+    )
+
+
+def _store(
+    report: Report,
+    change: Change,
+    *,
+    actor: str,
+    actor_role: str,
+    handles_cases: bool,
+) -> CaseEvent:
     at = now_utc()
     event = CaseEvent(
         case_key(report.school_id, report.report_id),
         f"{at:%Y%m%d%H%M%S%f}#{secrets.token_hex(3)}",
         kind=change.kind,
         at=at,
-        actor=context.member.staff_id,
-        actor_role=context.role,
+        actor=actor,
+        actor_role=actor_role,
         text=change.text,
         data=change.data or None,
     )
@@ -132,23 +166,39 @@ def apply(context: StaffContext, report: Report, change: Change) -> CaseEvent:
                 kind=change.data["kind"],
             )
         )
-    actions = [*change.report_actions, Report.last_activity_at.set(at)]
+    actions = list(change.report_actions)
+    if change.activity:
+        actions.append(Report.last_activity_at.set(at))
+        _restart_retention(change, report, at)
     first_action_at = None
-    if context.handles_cases and report.first_action_at is None:
+    if handles_cases and report.first_action_at is None:
         first_action_at = at
         actions.append(Report.first_action_at.set(at))
-    entry = audit.new_entry(
-        audit.report_trail(report.school_id, report.report_id),
-        change.kind,
-        context.member.staff_id,
-        context.role,
-        {"event_id": event.event_id},
-    )
+    entries = [
+        audit.new_entry(
+            audit.report_trail(report.school_id, report.report_id),
+            change.kind,
+            actor,
+            actor_role,
+            {"event_id": event.event_id},
+        )
+    ]
+    if change.school_audit is not None:
+        entries.append(
+            audit.new_entry(
+                audit.school_trail(report.school_id),
+                change.kind,
+                actor,
+                actor_role,
+                change.school_audit,
+            )
+        )
     try:
         with TransactWrite(connection=Report._get_connection().connection) as tx:
             tx.update(report, actions=actions)
             tx.save(event, condition=CaseEvent.event_id.does_not_exist())
-            tx.save(entry, condition=audit.APPEND_ONLY)
+            for entry in entries:
+                tx.save(entry, condition=audit.APPEND_ONLY)
             for pointer in change.pointers:
                 tx.save(pointer)
             for pointer in change.removed_pointers:
@@ -167,6 +217,17 @@ def apply(context: StaffContext, report: Report, change: Change) -> CaseEvent:
             cause=error,
         ) from error
     return event
+
+
+def _restart_retention(change: Change, report: Report, at: Any) -> None:
+    """Move the case's expiry pointer to this activity (none under a hold)."""
+    if report.legal_hold:
+        return
+    school_id, report_id = report.school_id, report.report_id
+    change.removed_pointers.append(
+        expiry_pointer(school_id, report_id, retention_start(report))
+    )
+    change.pointers.append(expiry_pointer(school_id, report_id, at))
 
 
 def require_handler(context: StaffContext) -> None:
@@ -443,7 +504,7 @@ def remove(report: Report, reason: str, timeline: list[CaseEvent]) -> Change:
                 )
                 for group in report.groups
             ),
-            *_followup_pointers(report, timeline),
+            *followup_pointers(report, timeline),
         ],
     )
     change.counted["persons"] = []
@@ -462,7 +523,7 @@ def _pupil_pointers(report: Report) -> list[ReportIndex]:
     ]
 
 
-def _followup_pointers(report: Report, timeline: list[CaseEvent]) -> list[ReportIndex]:
+def followup_pointers(report: Report, timeline: list[CaseEvent]) -> list[ReportIndex]:
     """The due-follow-up pointers of a case's interventions still pending."""
     pointers = []
     for event in pending_interventions(timeline):
@@ -496,3 +557,94 @@ def anonymise(report: Report) -> Change:
         ],
         removed_pointers=_pupil_pointers(report),
     )
+
+
+# A hold's reason is a reference (a court case, the police's request), not a story.
+MAX_HOLD_REASON = 500
+
+
+def legal_hold(report: Report, reason: str | None) -> Change:
+    """Set a legal hold with its reason, or lift it (reason None).
+
+    A held case leaves the retention order and erasure skips it. Neither
+    setting nor lifting is activity on the case: lifting puts the case back
+    where its last activity places it, so a hold never extends retention.
+    """
+    pointer = expiry_pointer(
+        report.school_id, report.report_id, retention_start(report)
+    )
+    if reason is None:
+        if not report.legal_hold:
+            raise _invalid("reason", "This case is not under a legal hold.")
+        return Change(
+            "legal_hold_lifted",
+            activity=False,
+            report_actions=[Report.legal_hold.remove()],
+            pointers=[pointer],
+            school_audit={"report_id": report.report_id},
+        )
+    text = _text(reason, "reason") or ""
+    if len(text) > MAX_HOLD_REASON:
+        raise _invalid("reason", "This text is too long.")
+    change = Change(
+        "legal_hold",
+        text=text,
+        activity=False,
+        report_actions=[Report.legal_hold.set(text)],
+        school_audit={"report_id": report.report_id},
+    )
+    if not report.legal_hold:
+        change.removed_pointers.append(pointer)
+    return change
+
+
+# What an erased name is replaced with in the report's free texts.
+ERASED = "[…]"
+
+
+def erase_pupil(report: Report, pupil_id: str, names: list[str]) -> Change:
+    """Erasure on request: the pupil's entries in the report lose their name and
+    link, and the pupil's names are blanked out of the report's free texts.
+
+    Everything else stays, so the case and its anonymous counts remain.
+    """
+    if report.legal_hold:
+        raise _invalid("reason", "This case is under a legal hold.")
+    persons = [
+        SimpleNamespace(
+            role=p.role, pupil_id=None if p.pupil_id == pupil_id else p.pupil_id
+        )
+        for p in report.persons
+    ]
+    actions: list[Action] = []
+    for index, person in enumerate(report.persons):
+        if person.pupil_id == pupil_id:
+            actions.append(Report.persons[index]["name"].set(""))
+            actions.append(Report.persons[index]["pupil_id"].remove())
+    for name in ("description", "witnesses", "location_note"):
+        value = getattr(report, name)
+        blanked = blank_names(value, names) if value else value
+        if blanked != value:
+            actions.append(getattr(Report, name).set(blanked))
+    return Change(
+        "pupil_erased",
+        activity=False,
+        counted={"persons": persons},
+        report_actions=actions,
+        removed_pointers=[
+            ReportIndex(
+                pupil_scope(report.school_id, pupil_id),
+                report.report_id,
+                report_id=report.report_id,
+            )
+        ],
+    )
+
+
+def blank_names(text: str, names: list[str]) -> str:
+    """The text with each of the names (whole words, any case) replaced."""
+    words = sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True)
+    if not words:
+        return text
+    pattern = r"\b(?:" + "|".join(re.escape(word) for word in words) + r")\b"
+    return re.sub(pattern, ERASED, text, flags=re.IGNORECASE)

@@ -184,6 +184,9 @@ class Report(Model):
     urgent = BooleanAttribute(default=False)
     status = UnicodeAttribute(default="new")
     receipt_hash = UnicodeAttribute()
+    # The keyed hash in the idempotency key's pointer ("<school>#intake#<hash>"),
+    # so retention can delete that pointer (the key itself is never stored).
+    intake_hash = UnicodeAttribute(null=True)
     # Case handling; the answers above are never edited.
     closed_reason = UnicodeAttribute(null=True)
     assigned_to = UnicodeAttribute(null=True)  # staff id
@@ -215,6 +218,9 @@ class ReportIndex(Model):
     scope "<school>#followup", sort "<date>#<report>#<event>": follow-ups due.
     scope "<school>#interventions", sort "<date>#<report>#<event>": interventions
     by the day they were held (effect overviews).
+    scope "<school>#expiry", sort "<UTC time>#<report>": every case not yet
+    anonymised and not under a legal hold, by the moment its retention period
+    starts (its last activity); see retention.py.
     """
 
     Meta = _meta("report-index")
@@ -253,6 +259,9 @@ class Pupil(Model):
     # The school year this pupil's group was set for by a rollover, so a rollover
     # interrupted and run again moves nobody twice. A roster import clears it.
     school_year = UnicodeAttribute(null=True)
+    # Set when the pupil's data were erased on request (privacy.py): the names
+    # are replaced, the pupil number stays so the erasure can be accounted for.
+    erased_at = UTCDateTimeAttribute(null=True)
 
 
 class CaseEvent(Model):

@@ -69,7 +69,11 @@ def new_report_id(received: datetime) -> str:
 
 
 def intake_scope(school_id: str, key: str) -> str:
-    return f"{school_id}#intake#{keyed_hash('intake', school_id, key)}"
+    return intake_scope_of_hash(school_id, keyed_hash("intake", school_id, key))
+
+
+def intake_scope_of_hash(school_id: str, key_hash: str) -> str:
+    return f"{school_id}#intake#{key_hash}"
 
 
 def group_scope(school_id: str, group_id: str) -> str:
@@ -78,6 +82,29 @@ def group_scope(school_id: str, group_id: str) -> str:
 
 def receipt_scope(school_id: str, code_hash: str) -> str:
     return f"{school_id}#receipt#{code_hash}"
+
+
+def expiry_scope(school_id: str) -> str:
+    return f"{school_id}#expiry"
+
+
+def retention_start(report: Report) -> datetime:
+    """When a case's retention period starts: its last activity, or its receipt.
+
+    Closing is a change like any other, so a closed case's last activity is its
+    closing or later: a case is never held for less than the school's years
+    after it was closed.
+    """
+    return report.last_activity_at or report.received_at
+
+
+def expiry_pointer(school_id: str, report_id: str, since: datetime) -> ReportIndex:
+    """A case's place in the retention order (retention.py), by its start."""
+    return ReportIndex(
+        expiry_scope(school_id),
+        f"{since:%Y%m%d%H%M%S%f}#{report_id}",
+        report_id=report_id,
+    )
 
 
 def is_urgent(report: dict[str, Any], school: School) -> bool:
@@ -123,6 +150,7 @@ def store_report(
         danger_now=report["danger_now"],
         urgent=is_urgent(report, school),
         receipt_hash=code_hash,
+        intake_hash=keyed_hash("intake", school.school_id, key),
     )
     pointers = [
         ReportIndex(
@@ -142,6 +170,7 @@ def store_report(
         )
         for g in report["groups"]
     ]
+    pointers.append(expiry_pointer(school.school_id, item.report_id, received))
     try:
         with TransactWrite(connection=Report._get_connection().connection) as tx:
             tx.save(item, condition=Report.report_id.does_not_exist())

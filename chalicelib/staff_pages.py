@@ -11,6 +11,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import audit, auth, cases, casework, followup, schools, sessions
 from chalicelib.access import (
+    COORDINATOR,
     HANDLERS,
     READ_ALL,
     REPORT_READERS,
@@ -500,6 +501,21 @@ def case_link(context: StaffContext, report_id: str) -> Response:
 def case_remove(context: StaffContext, report_id: str) -> Response:
     def build(report: Report, form: dict[str, str]) -> casework.Change:
         return casework.remove(report, form.get("reason", ""), cases.timeline(report))
+
+    return _act(context, report_id, build)
+
+
+@staff.route(
+    "/staff/reports/{report_id}/legal-hold", methods=["POST"], content_types=FORM_TYPES
+)
+@staff_view(staff, roles=[COORDINATOR])
+def case_legal_hold(context: StaffContext, report_id: str) -> Response:
+    """Set a legal hold with its reason, or lift it: the coordinator only."""
+
+    def build(report: Report, form: dict[str, str]) -> casework.Change:
+        if form.get("hold") == "lift":
+            return casework.legal_hold(report, None)
+        return casework.legal_hold(report, form.get("reason"))
 
     return _act(context, report_id, build)
 

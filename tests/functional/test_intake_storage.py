@@ -11,6 +11,7 @@ import pytest
 from chalicelib.models import Report, ReportIndex, School
 from chalicelib.receipts import receipt_hash
 from chalicelib.reports import (
+    expiry_scope,
     group_scope,
     intake_scope,
     receipt_scope,
@@ -126,6 +127,8 @@ def test_index_points_to_report_per_group_receipt_and_key(api, fake):
             (group_scope(SCHOOL, "g-6"), report.report_id),
             (receipt_scope(SCHOOL, receipt_hash(SCHOOL, code)), "receipt"),
             (intake_scope(SCHOOL, key), "intake"),
+            # The case's place in the retention order: from its receipt.
+            (expiry_scope(SCHOOL), f"{report.report_id[:20]}#{report.report_id}"),
         ]
     )
     assert report.receipt_hash == receipt_hash(SCHOOL, code)

@@ -76,8 +76,11 @@ ROLES_OF_VIEW: dict[str, frozenset[str]] = {
     "case_merge": HANDLERS,
     "case_link": HANDLERS,
     "case_remove": HANDLERS,
+    "case_legal_hold": frozenset({"coordinator"}),
     "case_audit": HANDLERS,
     "pupil_history": HANDLERS | {"leadership"},
+    "pupil_export": frozenset({"coordinator"}),
+    "pupil_erase": frozenset({"coordinator"}),
     "insights_overview": READERS,
     "insights_pupils": READERS,
     "insights_interventions": READERS,
@@ -267,7 +270,11 @@ def _form(scene: Scene, view: str, report: Report | None) -> dict[str, str]:
     if view.startswith("admin_"):
         return _admin_form(scene, view)
     if report is None:
-        return {"language": "nl"} if view == "choose_language" else {}
+        pupil_forms = {
+            "choose_language": {"language": "nl"},
+            "pupil_erase": {"confirm": "yes"},
+        }
+        return pupil_forms.get(view, {})
     target_group = report.persons[0].group
     own_pupil = next(
         (p for p in scene.pupils.values() if p.group == target_group), None
@@ -290,6 +297,7 @@ def _form(scene: Scene, view: str, report: Report | None) -> dict[str, str]:
         "case_merge": {"target": scene.merge_targets[SCHOOL].report_id},
         "case_link": {"other": scene.merge_targets[SCHOOL].report_id},
         "case_remove": {"reason": "test"},
+        "case_legal_hold": {"hold": "set", "reason": scene.world.fake.sentence()},
     }
     if view not in forms:
         pytest.fail(f"no form for {view}: add one so its rule is exercised")
