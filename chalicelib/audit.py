@@ -3,15 +3,27 @@
 Entries are only ever added, each with a condition that it does not exist yet;
 this module offers no update or delete, and the stack's IAM policy grants the
 functions PutItem and Query on the audit table, nothing more.
+
+The trail has its own retention: each entry carries an expiry time set when it
+is written, and DynamoDB's time to live deletes it after that (within a few days
+of it; no function has the right to).
 """
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.models import AuditEvent
 from chalicelib.weeks import now_utc
+
+# Longer than a case is kept under the default setting (two years after its
+# last activity) plus the years it was handled, so every read and change of a
+# case can be accounted for while the case exists. A case kept longer (a longer
+# school setting, a legal hold) loses its oldest entries first.
+AUDIT_RETENTION_YEARS = 7
+AUDIT_RETENTION = timedelta(days=round(365.25 * AUDIT_RETENTION_YEARS))
 
 
 def report_trail(school_id: str, report_id: str) -> str:
@@ -39,6 +51,7 @@ def new_entry(
         actor=actor,
         actor_role=actor_role,
         detail=detail,
+        expires=at + AUDIT_RETENTION,
     )
 
 

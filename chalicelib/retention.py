@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import casework
 from chalicelib.cases import case_key
@@ -210,3 +212,34 @@ def clear_timeline(report: Report) -> int:
             event.update(actions=actions)
             cleared += 1
     return cleared
+
+
+def index_existing(school_id: str) -> int:
+    """Give each case stored before expiry pointers existed its pointer: run by
+    the operator once per school (`python -m infra.ops retention --index-existing`).
+
+    Reads the school's reports with a Query on its partition (never on a request
+    path). Each pointer is written in a transaction that checks the report's
+    version, so a case changed meanwhile keeps the pointer its change wrote.
+    Running it again writes the same pointers again.
+    """
+    written = 0
+    for report in Report.query(school_id, consistent_read=True):
+        start = retention_start(report)
+        done = report.anonymised_at is not None and report.anonymised_at >= start
+        if report.legal_hold or done:
+            continue
+        pointer = expiry_pointer(school_id, report.report_id, start)
+        try:
+            with TransactWrite(connection=Report._get_connection().connection) as tx:
+                tx.condition_check(
+                    Report,
+                    school_id,
+                    report.report_id,
+                    condition=Report.version == report.version,
+                )
+                tx.save(pointer)
+        except TransactWriteError:
+            continue  # changed meanwhile: the change placed its own pointer
+        written += 1
+    return written

@@ -14,6 +14,8 @@ Examples:
   python -m infra.ops --stage prod --region eu-central-1 invite --slug cbs-de-wegwijzer \\
       --email ib@wegwijzer.nl --name "Anna de Vries" --roles coordinator
   python -m infra.ops --stage prod --region eu-central-1 remove-school --slug cbs-de-wegwijzer
+  python -m infra.ops --stage prod --region eu-central-1 retention --school cbs-de-wegwijzer \\
+      --dry-run
 """
 
 from __future__ import annotations
@@ -85,6 +87,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     invite.add_argument("--roles", type=_csv, required=True, help="e.g. coordinator")
     invite.add_argument("--groups", type=_csv, default=[], help="group ids, g-5,g-6")
     invite.add_argument("--language", choices=("nl", "en"), default="nl")
+
+    retention = commands.add_parser(
+        "retention", help="anonymise a school's cases whose retention period ended"
+    )
+    retention.add_argument("--slug", "--school", dest="slug", required=True)
+    retention.add_argument("--dry-run", action="store_true", help="list them only")
+    retention.add_argument(
+        "--index-existing",
+        action="store_true",
+        help="first give cases stored before the retention job existed their place"
+        " in its order (once per school; safe to repeat)",
+    )
 
     rollover = commands.add_parser(
         "rollover", help="move every pupil up a group for the new school year"

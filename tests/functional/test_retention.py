@@ -17,6 +17,7 @@ import pytest
 from botocore.client import BaseClient
 from faker import Faker
 
+from app import retention_job
 from benchmarks.dynamo_meter import metered
 from chalicelib import audit, auth, casework, followup, retention, sessions
 from chalicelib.access import StaffContext
@@ -34,6 +35,7 @@ from chalicelib.models import (
 from chalicelib.reports import expiry_scope, store_report
 from chalicelib.validation import validate_report
 from chalicelib.weeks import now_utc
+from infra import onboarding, ops
 from tests.functional.helpers import SCHOOL, new_key, valid_report
 from tests.functional.test_aggregates import _recount, _stored
 
@@ -371,3 +373,57 @@ def test_run_reads_the_same_whatever_the_unexpired_and_anonymised_history(school
     assert len(first.anonymised) == len(second.anonymised) == 3
     assert large.counts() == small.counts()
     assert large.scans == 0
+
+
+# -- The scheduled function and the operator's command ----------------------------
+
+
+def test_daily_job_covers_every_school_and_reports_counts_only(demo_schools, fake):
+    here = _store(School.get(SCHOOL), fake, received=now_utc() - LATER)
+
+    counts = retention_job({}, None)
+
+    assert counts["schools"] == len(demo_schools)
+    assert (counts["expired"], counts["anonymised"]) == (1, 1)
+    assert counts["failed_schools"] == []
+    assert here.description not in str(counts)
+    assert Report.get(SCHOOL, here.report_id).description == ""
+
+
+def _operator(*arguments: str) -> int:
+    return onboarding.run(ops.parse_args(["--stage", "dev", *arguments]))
+
+
+def test_operator_indexes_cases_stored_before_retention_then_runs_it(
+    school, fake, capsys
+):
+    report = _store(school, fake, received=now_utc() - LATER)
+    for pointer in ReportIndex.query(expiry_scope(SCHOOL)):
+        pointer.delete()  # as stored before this job existed
+
+    unindexed = _operator("retention", "--school", SCHOOL, "--dry-run")
+    unindexed_output = capsys.readouterr().out
+    indexed = _operator(
+        "retention", "--school", SCHOOL, "--index-existing", "--dry-run"
+    )
+    indexed_output = capsys.readouterr().out
+    done = _operator("retention", "--school", SCHOOL)
+
+    assert unindexed == indexed == done == 0
+    assert report.report_id not in unindexed_output
+    assert f"would anonymise {report.report_id}" in indexed_output
+    assert "anonymised 1" in capsys.readouterr().out
+    assert Report.get(SCHOOL, report.report_id).description == ""
+
+
+def test_audit_entries_carry_the_trails_own_expiry(school, coordinator, fake):
+    report = _handled(school, fake, coordinator)
+
+    retention.run_school(school, now=now_utc() + LATER)
+
+    trails = (audit.school_trail(SCHOOL), audit.report_trail(SCHOOL, report.report_id))
+    entries = [entry for trail in trails for entry in AuditEvent.query(trail)]
+    assert entries
+    for entry in entries:
+        kept = entry.expires - entry.at
+        assert timedelta(days=7 * 365) <= kept <= timedelta(days=7 * 366)
