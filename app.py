@@ -18,8 +18,7 @@ from chalicelib.privacy_pages import privacy_pages
 from chalicelib.staff_pages import staff
 from chalicelib.validation import validate_idempotency_key, validate_report
 from chalicelib.web import UPLOAD_TYPES
-from functions import weekly_mail
-from functions.retention import run as run_retention
+from functions import leadership_snapshot, weekly_mail
 
 # configure_logs=False: Chalice would otherwise set the "m5-monitor" logger (the
 # Powertools logger's own) to ERROR and add its handler, silencing our logs.
@@ -132,13 +131,6 @@ def reply_alert(slug: str) -> Response:
     return json_response({"reply_alert": alert_set})
 
 
-@app.lambda_function(name="retention")
-def retention_job(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Daily 03:00 school time (EventBridge Scheduler, infra/): expired cases
-    anonymised. An operator may pass {"school_ids": [...], "dry_run": true}."""
-    return run_retention(event.get("school_ids"), bool(event.get("dry_run"))).counts()
-
-
 @app.lambda_function(name="weekly_teacher_mail")
 def weekly_teacher_mail(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Monday 07:00 school time (EventBridge Scheduler, infra/): last week's mail.
@@ -147,3 +139,13 @@ def weekly_teacher_mail(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """
     week = weekly_mail.checked_week(event.get("week") or weekly_mail.last_week())
     return weekly_mail.run_teacher_mail(week, event.get("school_ids")).counts()
+
+
+@app.lambda_function(name="weekly_leadership_snapshot")
+def weekly_leadership_snapshot(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Monday 07:00 school time (EventBridge Scheduler, infra/): last week's
+    dashboard frozen and mailed to leadership; takes the teacher mail's event.
+    """
+    week = weekly_mail.checked_week(event.get("week") or weekly_mail.last_week())
+    summary = leadership_snapshot.run_leadership_snapshot(week, event.get("school_ids"))
+    return summary.counts()

@@ -246,10 +246,18 @@ def _label(labels: dict[str, Any], category: str, language: str) -> str:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. "application/pdf"
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Mail:
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 def teacher_mail(school: School, member: StaffMember, figures: TeacherFigures) -> Mail:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    JSONAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -299,8 +300,6 @@ class AuditEvent(Model):
     actor = UnicodeAttribute(null=True)
     actor_role = UnicodeAttribute(null=True)
     detail = MapAttribute[str, Any](null=True)
-    # DynamoDB deletes the entry after this (the trail's own retention, audit.py).
-    expires = TTLAttribute(null=True)
 
 
 class WeekAggregate(Model):
@@ -368,6 +367,38 @@ class Delivery(Model):
     expires = TTLAttribute()
 
 
+class WeekSnapshot(Model):
+    """The leadership dashboard of one past week, frozen on the Monday after it.
+
+    Written once (a conditional put): later data changes, spam removal and the
+    retention rules never alter it, so weeks stay comparable. Figures and ids
+    only (categories, intervention kinds, weeks): no names, no report texts.
+    """
+
+    Meta = _meta("week-snapshots")
+
+    school_id = UnicodeAttribute(hash_key=True)
+    week = UnicodeAttribute(range_key=True)
+    created_at = UTCDateTimeAttribute()
+    school_year = UnicodeAttribute()
+    reports = NumberAttribute()  # received in the week
+    urgent = NumberAttribute()
+    week_before = NumberAttribute()
+    week_before_urgent = NumberAttribute()
+    recent_average = NumberAttribute()  # per week, over the weeks before those
+    year_total = NumberAttribute()  # the school year up to and including the week
+    # Case handling as it stood when the snapshot was made (Monday morning).
+    open_cases = NumberAttribute()
+    overdue = NumberAttribute()
+    acted = NumberAttribute()
+    median_hours = NumberAttribute(null=True)
+    within_day = NumberAttribute()
+    open_by_age = JSONAttribute()  # [[low, high or null, count], ...]
+    categories = JSONAttribute()  # [[category id, reports this school year], ...]
+    trend = JSONAttribute()  # [[week, reports], ...] of the school year
+    effects = JSONAttribute()  # [{kind, interventions, effects, followed, recurred}]
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     School,
     StaffMember,
@@ -381,6 +412,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     RateCounter,
     IdempotencyRecord,
     Delivery,
+    WeekSnapshot,
 )
 
 

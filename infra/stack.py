@@ -32,18 +32,19 @@ FUNCTION = "APIHandler"
 FUNCTION_ROLE = "ApiHandlerRole"
 FUNCTION_LOG_GROUP = "ApiHandlerLogGroup"
 REST_API = edge.REST_API
-# The daily retention job (app.py's lambda_function "retention").
-RETENTION = "Retention"
-RETENTION_ROLE = "RetentionRole"
-RETENTION_LOG_GROUP = "RetentionLogGroup"
-# Every night at 03:00 school time, when nobody handles cases.
-RETENTION_SCHEDULE = "cron(0 3 * * ? *)"
 # The Monday teacher mail (app.py's lambda_function "weekly_teacher_mail").
 WEEKLY_TEACHER_MAIL = "WeeklyTeacherMail"
 WEEKLY_TEACHER_MAIL_ROLE = "WeeklyTeacherMailRole"
 WEEKLY_TEACHER_MAIL_LOG_GROUP = "WeeklyTeacherMailLogGroup"
+# The Monday leadership snapshot (lambda_function "weekly_leadership_snapshot").
+WEEKLY_LEADERSHIP_SNAPSHOT = "WeeklyLeadershipSnapshot"
+# The Monday jobs and what their schedules say they do.
+WEEKLY_JOBS = {
+    WEEKLY_TEACHER_MAIL: "Teacher mail with last week's figures",
+    WEEKLY_LEADERSHIP_SNAPSHOT: "Leadership snapshot of last week's dashboard",
+}
 # every function the stack wires; a test keeps this complete
-FUNCTIONS = (FUNCTION, WEEKLY_TEACHER_MAIL, RETENTION)
+FUNCTIONS = (FUNCTION, WEEKLY_TEACHER_MAIL, WEEKLY_LEADERSHIP_SNAPSHOT)
 # Lambda's maximum: a school's mails wait on SES's send rate and its backoff.
 JOB_TIMEOUT_SECONDS = 900
 # Monday 07:00 in the schools' time zone, summer and winter time alike (Chalice's
@@ -565,8 +566,8 @@ def _function_policy() -> Json:
 
 
 def weekly_mail_schedule() -> dict[str, Json]:
-    """EventBridge Scheduler: the teacher mail every Monday 07:00 school time."""
-    return {
+    """EventBridge Scheduler: each Monday job at 07:00 school time."""
+    resources: dict[str, Json] = {
         "WeeklyMailSchedulerRole": {
             "Type": "AWS::IAM::Role",
             "Properties": {
@@ -586,7 +587,7 @@ def weekly_mail_schedule() -> dict[str, Json]:
                         "PolicyDocument": policy(
                             allow(
                                 ["lambda:InvokeFunction"],
-                                [get_att(WEEKLY_TEACHER_MAIL, "Arn")],
+                                [get_att(job, "Arn") for job in WEEKLY_JOBS],
                                 Sid="InvokeWeeklyMail",
                             )
                         ),
@@ -594,19 +595,21 @@ def weekly_mail_schedule() -> dict[str, Json]:
                 ],
             },
         },
-        "WeeklyTeacherMailSchedule": {
+    }
+    for job, description in WEEKLY_JOBS.items():
+        resources[f"{job}Schedule"] = {
             "Type": "AWS::Scheduler::Schedule",
             "Properties": {
-                "Description": "Teacher mail with last week's figures",
+                "Description": description,
                 "ScheduleExpression": WEEKLY_SCHEDULE,
                 "ScheduleExpressionTimezone": SCHOOL_TIME_ZONE,
                 "FlexibleTimeWindow": {"Mode": "OFF"},
                 "State": "ENABLED",
                 "Target": {
-                    "Arn": get_att(WEEKLY_TEACHER_MAIL, "Arn"),
+                    "Arn": get_att(job, "Arn"),
                     "RoleArn": get_att("WeeklyMailSchedulerRole", "Arn"),
-                    # Deliveries are claimed per recipient, so a retried
-                    # invocation mails nobody twice.
+                    # Deliveries are claimed per recipient and a snapshot is
+                    # stored once, so a retried invocation mails nobody twice.
                     "Input": "{}",
                     "RetryPolicy": {
                         "MaximumRetryAttempts": 2,
@@ -614,30 +617,27 @@ def weekly_mail_schedule() -> dict[str, Json]:
                     },
                 },
             },
-        },
-    }
+        }
+    return resources
 
 
-def chalice_overrides(stage: str) -> dict[str, Json]:
-    """Additions to the resources `chalice package` generates (deep-merged)."""
-    receipt_paths = ("status", "messages", "reply-alert")
+def _weekly_job(stage: str, function: str) -> dict[str, Json]:
+    """A Monday job's function, log group and role, as Chalice names them."""
     return {
-        FUNCTION: {"Properties": {"Environment": _function_environment(stage)}},
-        FUNCTION_ROLE: {"Properties": {"Policies": [_function_policy()]}},
-        WEEKLY_TEACHER_MAIL: {
+        function: {
             "Properties": {
                 "Environment": _function_environment(stage),
                 "Timeout": JOB_TIMEOUT_SECONDS,
             }
         },
-        WEEKLY_TEACHER_MAIL_LOG_GROUP: _retained({}),
-        WEEKLY_TEACHER_MAIL_ROLE: {
+        f"{function}LogGroup": _retained({}),
+        f"{function}Role": {
             "Properties": {
                 "Policies": [
                     _function_policy(),
                     {
                         # The job lists the region's schools once a week; request
-                        # paths never scan, so only this role may.
+                        # paths never scan, so only the Monday jobs' roles may.
                         "PolicyName": "m5-list-schools",
                         "PolicyDocument": policy(
                             allow(
@@ -650,6 +650,17 @@ def chalice_overrides(stage: str) -> dict[str, Json]:
                 ]
             }
         },
+    }
+
+
+def chalice_overrides(stage: str) -> dict[str, Json]:
+    """Additions to the resources `chalice package` generates (deep-merged)."""
+    receipt_paths = ("status", "messages", "reply-alert")
+    return {
+        FUNCTION: {"Properties": {"Environment": _function_environment(stage)}},
+        FUNCTION_ROLE: {"Properties": {"Policies": [_function_policy()]}},
+        **_weekly_job(stage, WEEKLY_TEACHER_MAIL),
+        **_weekly_job(stage, WEEKLY_LEADERSHIP_SNAPSHOT),
         # Chalice names the function's log group after "ApiHandler", which it then
         # renames to APIHandler; point the group at the function that exists.
         FUNCTION_LOG_GROUP: _retained(
@@ -715,82 +726,6 @@ def outputs() -> dict[str, Json]:
     return result
 
 
-def retention_job(stage: str) -> dict[str, Json]:
-    """The retention function's settings and rights, and its nightly schedule.
-
-    It deletes and anonymises (the function policy's table rights) and lists the
-    region's schools with a Scan of the schools table, which only it and the
-    Monday jobs may do.
-    """
-    scheduler_role = {
-        "Type": "AWS::IAM::Role",
-        "Properties": {
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "scheduler.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            },
-            "Policies": [
-                {
-                    "PolicyName": "m5-invoke-retention",
-                    "PolicyDocument": policy(
-                        allow(
-                            ["lambda:InvokeFunction"],
-                            [get_att(RETENTION, "Arn")],
-                            Sid="InvokeRetention",
-                        )
-                    ),
-                }
-            ],
-        },
-    }
-    schedule = {
-        "Type": "AWS::Scheduler::Schedule",
-        "Properties": {
-            "Description": "Retention: personal data of expired cases removed",
-            "ScheduleExpression": RETENTION_SCHEDULE,
-            "ScheduleExpressionTimezone": SCHOOL_TIME_ZONE,
-            "FlexibleTimeWindow": {"Mode": "OFF"},
-            "State": "ENABLED",
-            "Target": {
-                "Arn": get_att(RETENTION, "Arn"),
-                "RoleArn": get_att("RetentionSchedulerRole", "Arn"),
-                # A retried run skips what the first one did (retention.py).
-                "Input": "{}",
-                "RetryPolicy": {
-                    "MaximumRetryAttempts": 2,
-                    "MaximumEventAgeInSeconds": 3600,
-                },
-            },
-        },
-    }
-    list_schools = {
-        "PolicyName": "m5-list-schools",
-        "PolicyDocument": policy(
-            allow(["dynamodb:Scan"], [get_att("SchoolTable", "Arn")], Sid="ListSchools")
-        ),
-    }
-    return {
-        "RetentionSchedulerRole": scheduler_role,
-        "RetentionSchedule": schedule,
-        RETENTION: {
-            "Properties": {
-                "Environment": _function_environment(stage),
-                "Timeout": JOB_TIMEOUT_SECONDS,
-            }
-        },
-        RETENTION_LOG_GROUP: _retained({}),
-        RETENTION_ROLE: {
-            "Properties": {"Policies": [_function_policy(), list_schools]}
-        },
-    }
-
-
 def check_stage(stage: str) -> str:
     if stage not in DEPLOYED_STAGES:
         raise ValueError(f"unknown stage {stage!r}; deployed stages: {DEPLOYED_STAGES}")
@@ -814,7 +749,6 @@ def merge_template(region: str, stage: str) -> Json:
         **api_logs(),
         **alarms(stage),
         **weekly_mail_schedule(),
-        **retention_job(stage),
         **chalice_overrides(stage),
     }
     return {

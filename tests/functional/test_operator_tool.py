@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib import aws
+from chalicelib import aws, snapshots
 from chalicelib.casework import followup_scope, pupil_scope
 from chalicelib.models import (
     AuditEvent,
@@ -18,6 +18,7 @@ from chalicelib.models import (
     School,
     StaffMember,
     WeekAggregate,
+    WeekSnapshot,
 )
 from chalicelib.reports import group_scope
 from chalicelib.weeks import local_today
@@ -140,6 +141,8 @@ def test_remove_school_deletes_its_data_and_only_the_logins_nobody_else_needs(
     other_reports = Report.count(SCHOOL)
     assert ReportIndex.count(pupil_scope(slug, "700001")) == 1
     assert ReportIndex.count(followup_scope(slug)) == 1
+    snapshots.freeze(School.get(slug), "2026-W40")
+    assert WeekSnapshot.count(slug) == 1
 
     status = _operator("remove-school", "--slug", slug, "--yes")
 
@@ -153,6 +156,7 @@ def test_remove_school_deletes_its_data_and_only_the_logins_nobody_else_needs(
     assert ReportIndex.count(pupil_scope(slug, "700001")) == 0
     assert ReportIndex.count(followup_scope(slug)) == 0
     assert WeekAggregate.count(slug) == 0
+    assert WeekSnapshot.count(slug) == 0
     assert not _login_exists(staff_world, emails["only_here"])
     assert _login_exists(staff_world, emails["shared"])
     assert AuditEvent.count(f"{slug}#school") > 0  # the trail stays

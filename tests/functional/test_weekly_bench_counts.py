@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks.dynamo_meter import metered
 from benchmarks.weekly_seed import add_history, forget_deliveries, seed_world
-from functions import weekly_mail
+from functions import delivery, weekly_mail
 from tests.functional.helpers import sent_mails
 
 WEEK = "2026-W48"
@@ -34,7 +34,7 @@ def _run() -> tuple[dict[str, Any], weekly_mail.Summary]:
 def test_job_requests_and_items_read_are_the_same_at_two_history_sizes(
     fake_aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(weekly_mail, "BACKOFF_SECONDS", 0.001)
+    monkeypatch.setattr(delivery, "BACKOFF_SECONDS", 0.001)
     world = seed_world(SCHOOLS, TEACHERS, WEEK)
     counts = {}
     for reports, years in SIZES:

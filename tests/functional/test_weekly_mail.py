@@ -37,7 +37,7 @@ from chalicelib.models import (
 from chalicelib.reports import store_report
 from chalicelib.validation import validate_report
 from chalicelib.weeks import iso_week, now_utc
-from functions import weekly_mail
+from functions import delivery, weekly_mail
 from local.seed import DEMO_SCHOOLS, create_pupils, random_report, seed_reports
 from tests.functional.conftest import fresh_aws, seed_demo_schools
 from tests.functional.helpers import sent_mails
@@ -68,10 +68,10 @@ def seeded() -> Iterator[dict[str, Any]]:
 @pytest.fixture
 def demo(seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The seeded schools with no deliveries and no mails yet; no backoff waits."""
-    monkeypatch.setattr(weekly_mail, "BACKOFF_SECONDS", 0.001)
+    monkeypatch.setattr(delivery, "BACKOFF_SECONDS", 0.001)
     with Delivery.batch_write() as batch:
-        for delivery in Delivery.scan():
-            batch.delete(delivery)
+        for item in Delivery.scan():
+            batch.delete(item)
     ses_backends[DEFAULT_ACCOUNT_ID][settings.region].sent_messages.clear()
     return seeded
 
@@ -474,7 +474,7 @@ class CrashAt:
     def install(
         self, monkeypatch: pytest.MonkeyPatch, addresses: dict[str, str]
     ) -> None:
-        claim, mark_sent = weekly_mail._claim, weekly_mail.mark_sent
+        claim, mark_sent = delivery._claim, delivery.mark_sent
         make_api_call = BaseClient._make_api_call
 
         def claim_then_crash(key: str, staff_id: str, previous: Any) -> Any:
@@ -500,8 +500,8 @@ class CrashAt:
                 self.reached(to)
             return response
 
-        monkeypatch.setattr(weekly_mail, "_claim", claim_then_crash)
-        monkeypatch.setattr(weekly_mail, "mark_sent", mark_then_crash)
+        monkeypatch.setattr(delivery, "_claim", claim_then_crash)
+        monkeypatch.setattr(delivery, "mark_sent", mark_then_crash)
         monkeypatch.setattr(BaseClient, "_make_api_call", ses_then_crash)
 
 
@@ -585,14 +585,14 @@ def test_ses_throttling_is_retried_and_survived(
     demo: dict[str, Any], ses: SesFault, code: str
 ) -> None:
     teachers = teachers_with_groups(demo["staff"])
-    ses.throttle_next = weekly_mail.MAX_SEND_ATTEMPTS - 1
+    ses.throttle_next = delivery.MAX_SEND_ATTEMPTS - 1
     ses.throttle_code = code
 
     summary = weekly_mail.run_teacher_mail(WEEK)
 
     assert summary.sent == len(teachers)
     assert summary.failed == 0
-    assert ses.calls == len(teachers) + weekly_mail.MAX_SEND_ATTEMPTS - 1
+    assert ses.calls == len(teachers) + delivery.MAX_SEND_ATTEMPTS - 1
     assert all(len(ses.mails_to(m.email)) == 1 for m in teachers)
 
 
@@ -600,7 +600,7 @@ def test_throttling_past_the_retry_budget_fails_one_mail_and_the_next_run_sends_
     demo: dict[str, Any], ses: SesFault
 ) -> None:
     teachers = teachers_with_groups(demo["staff"])
-    ses.throttle_next = weekly_mail.MAX_SEND_ATTEMPTS
+    ses.throttle_next = delivery.MAX_SEND_ATTEMPTS
     first = weekly_mail.run_teacher_mail(WEEK)
     [(school_id, staff_id, code)] = first.failures
 

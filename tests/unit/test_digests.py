@@ -164,6 +164,25 @@ def next_run(schedule: dict[str, Any], after: datetime) -> datetime:
         day += timedelta(days=1)
 
 
+MONDAY_JOBS = [stack.WEEKLY_TEACHER_MAIL, stack.WEEKLY_LEADERSHIP_SNAPSHOT]
+
+
+def schedules() -> dict[str, dict[str, Any]]:
+    """The generated template's schedules, by the function they invoke."""
+    resources = stack.merge_template("eu-central-1", "prod")["Resources"]
+    found = [
+        r["Properties"]
+        for r in resources.values()
+        if r.get("Type") == "AWS::Scheduler::Schedule"
+    ]
+    return {s["Target"]["Arn"]["Fn::GetAtt"][0]: s for s in found}
+
+
+def test_every_monday_job_has_one_schedule() -> None:
+    assert sorted(schedules()) == sorted(MONDAY_JOBS)
+
+
+@pytest.mark.parametrize("job", MONDAY_JOBS)
 @pytest.mark.parametrize(
     ("after", "expected"),
     [
@@ -173,17 +192,9 @@ def next_run(schedule: dict[str, Any], after: datetime) -> datetime:
     ],
     ids=["winter", "summer", "first-monday-of-summer-time"],
 )
-def test_teacher_mail_runs_monday_0700_school_time_in_winter_and_summer(
-    after: datetime, expected: datetime
+def test_monday_jobs_run_monday_0700_school_time_in_winter_and_summer(
+    job: str, after: datetime, expected: datetime
 ) -> None:
-    resources = stack.merge_template("eu-central-1", "prod")["Resources"]
-    [schedule] = [
-        r["Properties"]
-        for r in resources.values()
-        if r.get("Type") == "AWS::Scheduler::Schedule"
-    ]
+    schedule = schedules()[job]
 
     assert next_run(schedule, after) == expected.replace(tzinfo=UTC)
-    assert schedule["Target"]["Arn"] == {
-        "Fn::GetAtt": [stack.WEEKLY_TEACHER_MAIL, "Arn"]
-    }
