@@ -19,6 +19,7 @@ from chalicelib.staff_pages import staff
 from chalicelib.validation import validate_idempotency_key, validate_report
 from chalicelib.web import UPLOAD_TYPES
 from functions import leadership_snapshot, weekly_mail
+from functions.retention import run as run_retention
 
 # configure_logs=False: Chalice would otherwise set the "m5-monitor" logger (the
 # Powertools logger's own) to ERROR and add its handler, silencing our logs.
@@ -129,6 +130,13 @@ def reply_alert(slug: str) -> Response:
     _, report, payload = _receipt_request(slug)
     alert_set = followup.set_reply_alert(report, payload.get("email"))
     return json_response({"reply_alert": alert_set})
+
+
+@app.lambda_function(name="retention")
+def retention_job(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Daily 03:00 school time (EventBridge Scheduler, infra/): expired cases
+    anonymised. An operator may pass {"school_ids": [...], "dry_run": true}."""
+    return run_retention(event.get("school_ids"), bool(event.get("dry_run"))).counts()
 
 
 @app.lambda_function(name="weekly_teacher_mail")

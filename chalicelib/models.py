@@ -300,6 +300,8 @@ class AuditEvent(Model):
     actor = UnicodeAttribute(null=True)
     actor_role = UnicodeAttribute(null=True)
     detail = MapAttribute[str, Any](null=True)
+    # DynamoDB deletes the entry after this (the trail's own retention, audit.py).
+    expires = TTLAttribute(null=True)
 
 
 class WeekAggregate(Model):

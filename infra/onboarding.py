@@ -33,7 +33,8 @@ from chalicelib.models import (
     WeekSnapshot,
 )
 from chalicelib.obs import logger
-from chalicelib.reports import group_scope, receipt_scope
+from chalicelib.reports import expiry_scope, group_scope, receipt_scope
+from chalicelib.retention import index_existing, run_school
 from chalicelib.templating import render
 
 
@@ -148,7 +149,11 @@ def remove_school(slug: str) -> Removed:
 
     # School-wide pointers (follow-up dates, intervention lists) by their scope.
     with ReportIndex.batch_write() as batch:
-        for scope in (followup_scope(slug), interventions_scope(slug)):
+        for scope in (
+            followup_scope(slug),
+            interventions_scope(slug),
+            expiry_scope(slug),
+        ):
             for pointer in ReportIndex.query(scope):
                 batch.delete(pointer)
 
@@ -199,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
     """Carry out one parsed command against the configured deployment."""
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "create-school": _create_school,
+        "retention": _retention,
         "show-embed": _show_embed,
         "poster": _poster,
         "invite": _invite,
@@ -332,3 +338,25 @@ def _pair(item: str) -> tuple[str, str]:
     if not separator or not source.strip() or not target.strip():
         raise rollover.RolloverRefused(f"--map {item!r}: like 'Groep 1/2a=Groep 3'")
     return source, target
+
+
+def _retention(args: argparse.Namespace) -> int:
+    school = get_school(args.slug)
+    if args.index_existing:
+        print(f"indexed {index_existing(school.school_id)} cases")
+    outcome = run_school(school, dry_run=args.dry_run)
+    counts = outcome.counts()
+    print(
+        f"{school.school_id}: retention {school.retention_years} years, cases whose"
+        f" period started before {counts['cutoff'][:10]}: {counts['expired']}"
+    )
+    if args.dry_run:
+        for report_id in outcome.expired:
+            print(f"  would anonymise {report_id}")
+        print("dry run: nothing changed")
+        return 0
+    print(
+        f"  anonymised {counts['anonymised']}, under a legal hold {counts['held']},"
+        f" skipped {counts['skipped']} (changed meanwhile: the next run sees them)"
+    )
+    return 0

@@ -32,6 +32,12 @@ FUNCTION = "APIHandler"
 FUNCTION_ROLE = "ApiHandlerRole"
 FUNCTION_LOG_GROUP = "ApiHandlerLogGroup"
 REST_API = edge.REST_API
+# The daily retention job (app.py's lambda_function "retention").
+RETENTION = "Retention"
+RETENTION_ROLE = "RetentionRole"
+RETENTION_LOG_GROUP = "RetentionLogGroup"
+# Every night at 03:00 school time, when nobody handles cases.
+RETENTION_SCHEDULE = "cron(0 3 * * ? *)"
 # The Monday teacher mail (app.py's lambda_function "weekly_teacher_mail").
 WEEKLY_TEACHER_MAIL = "WeeklyTeacherMail"
 WEEKLY_TEACHER_MAIL_ROLE = "WeeklyTeacherMailRole"
@@ -44,7 +50,7 @@ WEEKLY_JOBS = {
     WEEKLY_LEADERSHIP_SNAPSHOT: "Leadership snapshot of last week's dashboard",
 }
 # every function the stack wires; a test keeps this complete
-FUNCTIONS = (FUNCTION, WEEKLY_TEACHER_MAIL, WEEKLY_LEADERSHIP_SNAPSHOT)
+FUNCTIONS = (FUNCTION, WEEKLY_TEACHER_MAIL, WEEKLY_LEADERSHIP_SNAPSHOT, RETENTION)
 # Lambda's maximum: a school's mails wait on SES's send rate and its backoff.
 JOB_TIMEOUT_SECONDS = 900
 # Monday 07:00 in the schools' time zone, summer and winter time alike (Chalice's
@@ -726,6 +732,82 @@ def outputs() -> dict[str, Json]:
     return result
 
 
+def retention_job(stage: str) -> dict[str, Json]:
+    """The retention function's settings and rights, and its nightly schedule.
+
+    It deletes and anonymises (the function policy's table rights) and lists the
+    region's schools with a Scan of the schools table, which only it and the
+    Monday jobs may do.
+    """
+    scheduler_role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "scheduler.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "Policies": [
+                {
+                    "PolicyName": "m5-invoke-retention",
+                    "PolicyDocument": policy(
+                        allow(
+                            ["lambda:InvokeFunction"],
+                            [get_att(RETENTION, "Arn")],
+                            Sid="InvokeRetention",
+                        )
+                    ),
+                }
+            ],
+        },
+    }
+    schedule = {
+        "Type": "AWS::Scheduler::Schedule",
+        "Properties": {
+            "Description": "Retention: personal data of expired cases removed",
+            "ScheduleExpression": RETENTION_SCHEDULE,
+            "ScheduleExpressionTimezone": SCHOOL_TIME_ZONE,
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "State": "ENABLED",
+            "Target": {
+                "Arn": get_att(RETENTION, "Arn"),
+                "RoleArn": get_att("RetentionSchedulerRole", "Arn"),
+                # A retried run skips what the first one did (retention.py).
+                "Input": "{}",
+                "RetryPolicy": {
+                    "MaximumRetryAttempts": 2,
+                    "MaximumEventAgeInSeconds": 3600,
+                },
+            },
+        },
+    }
+    list_schools = {
+        "PolicyName": "m5-list-schools",
+        "PolicyDocument": policy(
+            allow(["dynamodb:Scan"], [get_att("SchoolTable", "Arn")], Sid="ListSchools")
+        ),
+    }
+    return {
+        "RetentionSchedulerRole": scheduler_role,
+        "RetentionSchedule": schedule,
+        RETENTION: {
+            "Properties": {
+                "Environment": _function_environment(stage),
+                "Timeout": JOB_TIMEOUT_SECONDS,
+            }
+        },
+        RETENTION_LOG_GROUP: _retained({}),
+        RETENTION_ROLE: {
+            "Properties": {"Policies": [_function_policy(), list_schools]}
+        },
+    }
+
+
 def check_stage(stage: str) -> str:
     if stage not in DEPLOYED_STAGES:
         raise ValueError(f"unknown stage {stage!r}; deployed stages: {DEPLOYED_STAGES}")
@@ -749,6 +831,7 @@ def merge_template(region: str, stage: str) -> Json:
         **api_logs(),
         **alarms(stage),
         **weekly_mail_schedule(),
+        **retention_job(stage),
         **chalice_overrides(stage),
     }
     return {
