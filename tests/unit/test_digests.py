@@ -178,8 +178,15 @@ def schedules() -> dict[str, dict[str, Any]]:
     return {s["Target"]["Arn"]["Fn::GetAtt"][0]: s for s in found}
 
 
-def test_every_monday_job_has_one_schedule() -> None:
-    assert sorted(schedules()) == sorted(MONDAY_JOBS)
+def test_every_scheduled_job_has_one_schedule() -> None:
+    assert sorted(schedules()) == sorted([*MONDAY_JOBS, stack.RETENTION])
+
+
+def test_retention_runs_every_night_at_0300_school_time() -> None:
+    schedule = schedules()[stack.RETENTION]
+
+    assert schedule["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert schedule["ScheduleExpressionTimezone"] == "Europe/Amsterdam"
 
 
 @pytest.mark.parametrize("job", MONDAY_JOBS)
