@@ -19,7 +19,17 @@ COORDINATOR = "coordinator"
 DEPUTY = "deputy"
 LEADERSHIP = "leadership"
 ADMINISTRATOR = "administrator"
-SCHOOL_ROLES = (TEACHER, COORDINATOR, DEPUTY, LEADERSHIP, ADMINISTRATOR)
+# The school's data protection officer (functionaris gegevensbescherming): reads
+# the audit trails, never a report's contents.
+PRIVACY_OFFICER = "privacy_officer"
+SCHOOL_ROLES = (
+    TEACHER,
+    COORDINATOR,
+    DEPUTY,
+    LEADERSHIP,
+    ADMINISTRATOR,
+    PRIVACY_OFFICER,
+)
 
 # Roles that handle cases: triage, assign, intervene, close.
 HANDLERS = frozenset({COORDINATOR, DEPUTY})
@@ -59,7 +69,14 @@ class StaffContext:
     @property
     def role(self) -> str:
         """The strongest role, recorded in the audit trail."""
-        for role in (COORDINATOR, DEPUTY, LEADERSHIP, TEACHER, ADMINISTRATOR):
+        for role in (
+            COORDINATOR,
+            DEPUTY,
+            LEADERSHIP,
+            TEACHER,
+            ADMINISTRATOR,
+            PRIVACY_OFFICER,
+        ):
             if role in self.roles:
                 return role
         return "none"

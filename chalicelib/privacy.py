@@ -47,6 +47,18 @@ def find_pupil(school_id: str, pupil_id: str) -> Pupil:
         raise NotFound(both("This page does not exist.")) from missing
 
 
+def report_of_school(context: StaffContext, report_id: str) -> Report:
+    """A report of the staff member's school, for its audit trail only: the
+    caller shows its number and trail, never its contents."""
+    not_found = NotFound(both("This report does not exist or is not yours to see."))
+    if not report_id or len(report_id) > casework.MAX_ID:
+        raise not_found
+    try:
+        return Report.get(context.school_id, report_id)
+    except Report.DoesNotExist as missing:
+        raise not_found from missing
+
+
 def linked_reports(school_id: str, pupil_id: str) -> list[Report]:
     """Every report the pupil is linked to, oldest first (their pointers only)."""
     pointers = ReportIndex.query(casework.pupil_scope(school_id, pupil_id))

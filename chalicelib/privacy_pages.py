@@ -11,13 +11,16 @@ from urllib.parse import quote
 
 from chalice.app import Blueprint, Response
 
-from chalicelib import privacy
-from chalicelib.access import COORDINATOR, StaffContext
-from chalicelib.web import FORM_TYPES, form_data, redirect, staff_view
+from chalicelib import audit, privacy
+from chalicelib.access import COORDINATOR, PRIVACY_OFFICER, StaffContext
+from chalicelib.models import StaffMember
+from chalicelib.web import FORM_TYPES, form_data, page, redirect, staff_view
 
 privacy_pages = Blueprint(__name__)
 
 PRIVACY_ROLES = [COORDINATOR]
+# The school's own trail (sign-ins, exports, erasures, retention): ids only.
+SCHOOL_TRAIL_ROLES = [COORDINATOR, PRIVACY_OFFICER]
 JSON_TYPE = "application/json; charset=utf-8"
 
 
@@ -57,3 +60,18 @@ def pupil_erase(context: StaffContext, pupil_id: str) -> Response:
         privacy.erase(context, pupil.pupil_id)
     # The pupil's page shows the outcome: the cases a legal hold kept, if any.
     return redirect(f"/staff/pupils/{quote(str(pupil.pupil_id))}#privacy")
+
+
+@privacy_pages.route("/staff/audit", methods=["GET"])
+@staff_view(privacy_pages, roles=SCHOOL_TRAIL_ROLES)
+def school_audit(context: StaffContext) -> Response:
+    trail = audit.school_trail(context.school_id)
+    audit.record(trail, "view_audit", context.member.staff_id, context.role)
+    names = {m.staff_id: m.name for m in StaffMember.query(context.school_id)}
+    return page(
+        "staff/audit/school.html",
+        context.language,
+        staff=context,
+        entries=audit.trail_of(trail),
+        staff_names=names,
+    )

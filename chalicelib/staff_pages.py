@@ -13,8 +13,10 @@ from chalicelib import audit, auth, cases, casework, followup, schools, sessions
 from chalicelib.access import (
     COORDINATOR,
     HANDLERS,
+    PRIVACY_OFFICER,
     READ_ALL,
     REPORT_READERS,
+    SCHOOL_ROLES,
     TEACHER,
     StaffContext,
     readable_report,
@@ -23,6 +25,7 @@ from chalicelib.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.i18n import both, normalise_language
 from chalicelib.models import Pupil, Report, StaffMember
 from chalicelib.obs import logger
+from chalicelib.privacy import report_of_school
 from chalicelib.templating import TEMPLATE_DIR
 from chalicelib.web import (
     FORM_TYPES,
@@ -212,9 +215,7 @@ def choose_school_submit() -> Response:
 
 
 @staff.route("/staff/logout", methods=["POST"], content_types=FORM_TYPES)
-@staff_view(
-    staff, roles=("teacher", "coordinator", "deputy", "leadership", "administrator")
-)
+@staff_view(staff, roles=SCHOOL_ROLES)
 def logout(context: StaffContext) -> Response:
     cookies = sessions.read_cookies(_request().headers)
     auth.sign_out(cookies.get(sessions.ACCESS_COOKIE, ""))
@@ -232,10 +233,10 @@ def logout(context: StaffContext) -> Response:
 
 
 @staff.route("/staff", methods=["GET"])
-@staff_view(
-    staff, roles=("teacher", "coordinator", "deputy", "leadership", "administrator")
-)
+@staff_view(staff, roles=SCHOOL_ROLES)
 def home(context: StaffContext) -> Response:
+    if context.roles == {PRIVACY_OFFICER}:
+        return redirect("/staff/audit")
     if not context.roles & REPORT_READERS:
         return page("staff/admin_home.html", context.language, staff=context)
     params = dict(_request().query_params or {})
@@ -534,9 +535,14 @@ def _other_report(context: StaffContext, report_id: str, field_name: str) -> Rep
 
 
 @staff.route("/staff/reports/{report_id}/audit", methods=["GET"])
-@staff_view(staff, roles=HANDLER_ROLES)
+@staff_view(staff, roles=sorted(HANDLERS | {PRIVACY_OFFICER}))
 def case_audit(context: StaffContext, report_id: str) -> Response:
-    report = readable_report(context, report_id)
+    # The data protection officer reads the trail of any report of the school,
+    # and nothing of the report but its number.
+    if context.handles_cases:
+        report = readable_report(context, report_id)
+    else:
+        report = report_of_school(context, report_id)
     trail = audit.report_trail(context.school_id, report.report_id)
     audit.record(trail, "view_audit", context.member.staff_id, context.role)
     # The trail stores staff ids; a coordinator reads names (one Query per school).
@@ -620,9 +626,7 @@ def reset_submit() -> Response:
 
 
 @staff.route("/staff/language", methods=["POST"], content_types=FORM_TYPES)
-@staff_view(
-    staff, roles=("teacher", "coordinator", "deputy", "leadership", "administrator")
-)
+@staff_view(staff, roles=SCHOOL_ROLES)
 def choose_language(context: StaffContext) -> Response:
     """Each staff member reads the UI (and their mails) in their own language."""
     language = normalise_language(form_data(_request()).get("language"))

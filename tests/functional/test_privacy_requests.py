@@ -15,11 +15,20 @@ import pytest
 
 from chalicelib import audit, retention
 from chalicelib.cases import case_key
-from chalicelib.models import AuditEvent, CaseEvent, Pupil, Report, ReportIndex, School
+from chalicelib.models import (
+    AuditEvent,
+    CaseEvent,
+    Pupil,
+    Report,
+    ReportIndex,
+    School,
+    StaffMember,
+)
 from chalicelib.weeks import now_utc
+from local.seed import DEMO_PASSWORD
 from tests.functional.test_aggregates import _recount, _stored
 
-from .staff_fixtures import SCHOOL, StaffWorld, audit_actions, html
+from .staff_fixtures import SCHOOL, StaffWorld, add_login, audit_actions, html
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
@@ -285,3 +294,65 @@ def test_only_the_coordinator_erases_a_pupil(staff_world, coordinator, role):
 
     assert response.status_code == 404
     assert _fresh(report).persons[0].pupil_id == pupil.pupil_id
+
+
+# -- The data protection officer ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def privacy_officer(staff_world: StaffWorld):
+    """The school's data protection officer, invited as staff with only that role."""
+    email = staff_world.fake.unique.email(domain="m5monitor.example")
+    StaffMember(
+        SCHOOL,
+        "staff-fg",
+        email=email,
+        name=staff_world.fake.name(),
+        roles=["privacy_officer"],
+    ).save()
+    add_login(staff_world.pool_id, email)
+    browser = staff_world.browser()
+    response = browser.post(
+        "/staff/login", {"email": email, "password": DEMO_PASSWORD}, csrf=False
+    )
+    assert response.status_code == 303
+    return browser
+
+
+def test_privacy_officer_reads_the_trails_and_no_report(
+    staff_world, coordinator, privacy_officer
+):
+    pupil, other = _pupils(staff_world, "77000")
+    report = _case(staff_world, coordinator, pupil, other)
+    _erase(coordinator, pupil)
+
+    home = privacy_officer.get("/staff/")
+    school_trail = privacy_officer.get("/staff/audit")
+    case_trail = privacy_officer.get(f"/staff/reports/{report.report_id}/audit")
+    refused = [
+        privacy_officer.get(path)
+        for path in (
+            f"/staff/reports/{report.report_id}",
+            f"/staff/pupils/{other.pupil_id}",
+            f"/staff/pupils/{other.pupil_id}/export",
+            "/staff/insights",
+        )
+    ]
+
+    assert home.headers["Location"] == "/staff/audit"
+    assert school_trail.status_code == 200
+    assert pupil.pupil_id in html(school_trail)
+    assert case_trail.status_code == 200
+    assert report.report_id in html(case_trail)
+    for page in (school_trail, case_trail):
+        assert report.description not in html(page)
+        assert other.last_name not in html(page)
+    assert [r.status_code for r in refused] == [404, 404, 404, 404]
+    assert "view_audit" in audit_actions(report)
+
+
+@pytest.mark.parametrize("role", ["deputy", "leadership", "teacher", "administrator"])
+def test_school_trail_is_for_the_coordinator_and_privacy_officer(staff_world, role):
+    response = staff_world.sign_in(role).get("/staff/audit")
+
+    assert response.status_code == 404

@@ -58,12 +58,16 @@ EVERYONE = frozenset(ROLES)
 HANDLERS = frozenset({"deputy", "coordinator"})
 READERS = frozenset({"teacher", "deputy", "coordinator", "leadership"})
 ADMINISTRATORS = frozenset({"administrator"})
+# The school's data protection officer: the audit trails only. Not a demo
+# login, so not in the matrix below; test_privacy_requests signs one in.
+PRIVACY_OFFICER = "privacy_officer"
+STAFF = EVERYONE | {PRIVACY_OFFICER}
 
 # The roles each staff view admits, restated from DOMAIN.md's role table.
 ROLES_OF_VIEW: dict[str, frozenset[str]] = {
-    "home": EVERYONE,
-    "logout": EVERYONE,
-    "choose_language": EVERYONE,
+    "home": STAFF,
+    "logout": STAFF,
+    "choose_language": STAFF,
     "report_detail": READERS,
     "case_observation": HANDLERS | {"teacher"},
     "case_status": HANDLERS,
@@ -77,10 +81,11 @@ ROLES_OF_VIEW: dict[str, frozenset[str]] = {
     "case_link": HANDLERS,
     "case_remove": HANDLERS,
     "case_legal_hold": frozenset({"coordinator"}),
-    "case_audit": HANDLERS,
+    "case_audit": HANDLERS | {PRIVACY_OFFICER},
     "pupil_history": HANDLERS | {"leadership"},
     "pupil_export": frozenset({"coordinator"}),
     "pupil_erase": frozenset({"coordinator"}),
+    "school_audit": frozenset({"coordinator", PRIVACY_OFFICER}),
     "insights_overview": READERS,
     "insights_pupils": READERS,
     "insights_interventions": READERS,
