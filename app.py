@@ -18,7 +18,7 @@ from chalicelib.privacy_pages import privacy_pages
 from chalicelib.staff_pages import staff
 from chalicelib.validation import validate_idempotency_key, validate_report
 from chalicelib.web import UPLOAD_TYPES
-from functions import leadership_snapshot, weekly_mail
+from functions import leadership_snapshot, mail_events, weekly_mail
 from functions.retention import run as run_retention
 
 # configure_logs=False: Chalice would otherwise set the "m5-monitor" logger (the
@@ -157,3 +157,10 @@ def weekly_leadership_snapshot(event: dict[str, Any], context: Any) -> dict[str,
     week = weekly_mail.checked_week(event.get("week") or weekly_mail.last_week())
     summary = leadership_snapshot.run_leadership_snapshot(week, event.get("school_ids"))
     return summary.counts()
+
+
+@app.lambda_function(name="mail_events")
+def mail_events_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SES bounces and complaints, in batches from the mail events queue (infra/):
+    flag the staff addresses; failed messages are returned for another try."""
+    return mail_events.handle_batch(event, context)

@@ -39,7 +39,9 @@ ADMIN_ROLES = (ADMINISTRATOR,)
 ROSTER_JS = (APP_ROOT / "templates" / "staff" / "admin" / "roster.js").read_text(
     encoding="utf-8"
 )
-NOTICES = frozenset({"invited", "invited_unmailed", "changed", "resent", "active"})
+NOTICES = frozenset(
+    {"invited", "invited_unmailed", "changed", "resent", "active", "mail_fixed"}
+)
 
 
 def _request() -> Any:
@@ -180,6 +182,23 @@ def admin_staff_resend(context: StaffContext, staff_id: str) -> Response:
     return redirect(
         f"/staff/admin/staff?done={'resent' if mailed else 'invited_unmailed'}"
     )
+
+
+@admin_pages.route(
+    "/staff/admin/staff/{staff_id}/mail-problem",
+    methods=["POST"],
+    content_types=FORM_TYPES,
+)
+@staff_view(admin_pages, roles=ADMIN_ROLES)
+def admin_staff_mail_fixed(context: StaffContext, staff_id: str) -> Response:
+    """The administrator has checked an address SES reported: clear the flag."""
+    staff_admin.clear_mail_problem(
+        context.school_id,
+        staff_id,
+        actor=context.member.staff_id,
+        actor_role=context.role,
+    )
+    return redirect("/staff/admin/staff?done=mail_fixed")
 
 
 @admin_pages.route("/staff/admin/roster", methods=["GET"])

@@ -138,6 +138,10 @@ class StaffMember(Model):
     # Sessions signed in at or before this moment (epoch ms) are over: set
     # on sign-out, so copied cookies stop working even while their token is valid.
     signed_out_at = NumberAttribute(null=True)
+    # SES reported this address: "bounce" (a permanent bounce) or "complaint"
+    # (marked as spam); shown to the school's administrator until cleared.
+    mail_problem = UnicodeAttribute(null=True)
+    mail_problem_at = UTCDateTimeAttribute(null=True)
 
 
 class Contact(MapAttribute[str, Any]):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from email_validator import EmailNotValidError, validate_email
+from pynamodb.exceptions import UpdateError
 
 from chalicelib import audit, auth, notify
 from chalicelib.access import ADMINISTRATOR, SCHOOL_ROLES
@@ -26,6 +27,7 @@ from chalicelib.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.i18n import both, normalise_language
 from chalicelib.models import School, StaffMember
 from chalicelib.obs import logger
+from chalicelib.weeks import now_utc
 
 # Cognito's pool asks for 12 characters (infra/stack.py); 16 from all four classes
 # satisfy any stricter policy an operator may set.
@@ -33,6 +35,10 @@ TEMPORARY_PASSWORD_LENGTH = 16
 MAX_NAME = 100
 # Cognito keeps a temporary password valid this long (TemporaryPasswordValidityDays).
 TEMPORARY_PASSWORD_DAYS = 7
+# What SES can report about a staff address (StaffMember.mail_problem).
+BOUNCE = "bounce"
+COMPLAINT = "complaint"
+MAIL_PROBLEMS = (BOUNCE, COMPLAINT)
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,8 @@ def resend_invitation(
     auth.set_temporary_password(member.email, password)
     mailed = _mail_invitation(school, member, password)
     _record(school.school_id, "staff_invitation_resent", actor, actor_role, member)
+    # The administrator has looked at the address; a new bounce flags it again.
+    _clear_mail_problem(member)
     return mailed
 
 
@@ -258,18 +266,79 @@ def set_active(
     return member
 
 
+def flag_mail_problem(address: str, problem: str) -> int:
+    """Flag every membership of an address SES reported; returns how many.
+
+    One Query on the by-email index per address. A membership deleted after the
+    index listed it is skipped, not written back as a bare item.
+    """
+    if problem not in MAIL_PROBLEMS:
+        raise ValueError(f"unknown mail problem {problem!r}")
+    flagged = 0
+    for member in StaffMember.by_email.query(address.strip().lower()):
+        try:
+            member.update(
+                actions=[
+                    StaffMember.mail_problem.set(problem),
+                    StaffMember.mail_problem_at.set(now_utc()),
+                ],
+                condition=StaffMember.staff_id.exists(),
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            continue
+        _record(
+            member.school_id,
+            "staff_mail_problem",
+            None,
+            "system",
+            member,
+            problem=problem,
+        )
+        flagged += 1
+    return flagged
+
+
+def clear_mail_problem(
+    school_id: str,
+    staff_id: str,
+    *,
+    actor: str | None,
+    actor_role: str = ADMINISTRATOR,
+) -> StaffMember:
+    """The administrator marks a reported address as fixed."""
+    member = member_of(school_id, staff_id)
+    if member.mail_problem:
+        _clear_mail_problem(member)
+        _record(school_id, "staff_mail_problem_cleared", actor, actor_role, member)
+    return member
+
+
+def _clear_mail_problem(member: StaffMember) -> None:
+    if member.mail_problem:
+        member.update(
+            actions=[
+                StaffMember.mail_problem.remove(),
+                StaffMember.mail_problem_at.remove(),
+            ]
+        )
+
+
 def _record(
     school_id: str,
     action: str,
     actor: str | None,
     actor_role: str,
     member: StaffMember,
+    **extra: str,
 ) -> None:
     # Staff ids, roles and groups only: no names or addresses in the trail.
     detail = {
         "staff_id": member.staff_id,
         "roles": list(member.roles),
         "groups": list(member.groups),
+        **extra,
     }
     audit.record(audit.school_trail(school_id), action, actor, actor_role, detail)
 

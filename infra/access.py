@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
-from chalicelib.models import ALL_MODELS, AuditEvent
+from chalicelib.models import ALL_MODELS, AuditEvent, StaffMember
 from infra.cfn import Json, allow, get_att, policy, sub
 from infra.tables import logical_id
 
@@ -73,6 +73,64 @@ def _table_statements() -> list[Json]:
     return statements
 
 
+def _table_key_statement(data_key: str) -> Json:
+    return allow(
+        ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+        [get_att(data_key, "Arn")],
+        Sid="TableKeyThroughDynamoDB",
+        Condition={
+            "StringEquals": {
+                "kms:ViaService": sub("dynamodb.${AWS::Region}.amazonaws.com")
+            }
+        },
+    )
+
+
+def _log_statement() -> Json:
+    # Logs, and the metrics embedded in them (EMF): no CloudWatch API rights.
+    return allow(
+        ["logs:CreateLogStream", "logs:PutLogEvents"],
+        [
+            sub(
+                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
+                ":log-group:/aws/lambda/${AWS::StackName}-*:*"
+            )
+        ],
+        Sid="FunctionLogs",
+    )
+
+
+def mail_events_policy(data_key: str, queue: str) -> Json:
+    """The mail events function (functions/mail_events.py): it reads its queue,
+    finds staff by address on the by-email index, flags them and adds an audit
+    entry; nothing else (no mail, no Cognito, no reports)."""
+    staff = logical_id(StaffMember)
+    audit = logical_id(AuditEvent)
+    return {
+        "PolicyName": "m5-mail-events",
+        "PolicyDocument": policy(
+            allow(
+                [
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                ],
+                [get_att(queue, "Arn")],
+                Sid="MailEventsQueue",
+            ),
+            allow(
+                ["dynamodb:Query"],
+                [sub(f"${{{staff}.Arn}}/index/{StaffMember.by_email.Meta.index_name}")],
+                Sid="StaffByEmail",
+            ),
+            allow(["dynamodb:UpdateItem"], [get_att(staff, "Arn")], Sid="FlagStaff"),
+            allow(["dynamodb:PutItem"], [get_att(audit, "Arn")], Sid="AuditEntry"),
+            _table_key_statement(data_key),
+            _log_statement(),
+        ),
+    }
+
+
 def function_policy(
     data_key: str, mail_identity_arn: Json, config_set: str, mail_from: Json
 ) -> Json:
@@ -81,21 +139,7 @@ def function_policy(
         "PolicyName": "m5-function",
         "PolicyDocument": policy(
             *_table_statements(),
-            allow(
-                [
-                    "kms:Decrypt",
-                    "kms:Encrypt",
-                    "kms:GenerateDataKey",
-                    "kms:DescribeKey",
-                ],
-                [get_att(data_key, "Arn")],
-                Sid="TableKeyThroughDynamoDB",
-                Condition={
-                    "StringEquals": {
-                        "kms:ViaService": sub("dynamodb.${AWS::Region}.amazonaws.com")
-                    }
-                },
-            ),
+            _table_key_statement(data_key),
             allow(
                 ["ses:SendEmail", "ses:SendRawEmail"],
                 [
@@ -114,16 +158,6 @@ def function_policy(
                 [get_att("UserPool", "Arn")],
                 Sid="StaffAccounts",
             ),
-            # Logs, and the metrics embedded in them (EMF): no CloudWatch API rights.
-            allow(
-                ["logs:CreateLogStream", "logs:PutLogEvents"],
-                [
-                    sub(
-                        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
-                        ":log-group:/aws/lambda/${AWS::StackName}-*:*"
-                    )
-                ],
-                Sid="FunctionLogs",
-            ),
+            _log_statement(),
         ),
     }

@@ -18,7 +18,7 @@ from typing import Any
 
 from chalicelib.obs import SERVICE
 from infra import edge
-from infra.access import function_policy
+from infra.access import function_policy, mail_events_policy
 from infra.cfn import Json, allow, get_att, if_, policy, ref, secret_value, sub
 from infra.regions import check_region
 from infra.tables import table_resources
@@ -49,10 +49,28 @@ WEEKLY_JOBS = {
     WEEKLY_TEACHER_MAIL: "Teacher mail with last week's figures",
     WEEKLY_LEADERSHIP_SNAPSHOT: "Leadership snapshot of last week's dashboard",
 }
+# SES's bounces and complaints from the mail events queue (lambda_function
+# "mail_events").
+MAIL_EVENTS = "MailEvents"
+MAIL_EVENTS_ROLE = "MailEventsRole"
+MAIL_EVENTS_LOG_GROUP = "MailEventsLogGroup"
 # every function the stack wires; a test keeps this complete
-FUNCTIONS = (FUNCTION, WEEKLY_TEACHER_MAIL, WEEKLY_LEADERSHIP_SNAPSHOT, RETENTION)
+FUNCTIONS = (
+    FUNCTION,
+    WEEKLY_TEACHER_MAIL,
+    WEEKLY_LEADERSHIP_SNAPSHOT,
+    RETENTION,
+    MAIL_EVENTS,
+)
 # Lambda's maximum: a school's mails wait on SES's send rate and its backoff.
 JOB_TIMEOUT_SECONDS = 900
+# A batch of ten mail events is a few queries and updates. The queue hides a
+# message being handled for six times that, as Lambda's documentation advises.
+MAIL_EVENTS_TIMEOUT_SECONDS = 60
+MAIL_EVENTS_BATCH_SIZE = 10
+# Tries before a mail event moves to the dead-letter queue.
+MAIL_EVENTS_MAX_RECEIVES = 5
+QUEUE_RETENTION_SECONDS = 14 * 24 * 3600
 # Monday 07:00 in the schools' time zone, summer and winter time alike (Chalice's
 # own schedules are UTC-only rules, so the schedule lives here).
 WEEKLY_SCHEDULE = "cron(0 7 ? * MON *)"
@@ -313,8 +331,10 @@ def mail(stage: str) -> dict[str, Json]:
     """SES: the DKIM-signed domain, and bounces and complaints kept for the operator.
 
     Bounced and complaining addresses go on SES's suppression list, so the app
-    stops mailing them; each event also lands in a queue (14 days) where the
-    operator reads which staff address failed, and raises an alarm.
+    stops mailing them; each event also lands in a queue that the mail events
+    function reads, flagging the staff address on the administrator's staff page.
+    A message the function fails on five times moves to a dead-letter queue
+    (14 days) with its own alarm.
     """
     return {
         "MailConfigurationSet": {
@@ -370,8 +390,33 @@ def mail(stage: str) -> dict[str, Json]:
             "DeletionPolicy": "Delete",
             "UpdateReplacePolicy": "Delete",
             "Properties": {
-                "MessageRetentionPeriod": 14 * 24 * 3600,
+                "MessageRetentionPeriod": QUEUE_RETENTION_SECONDS,
                 "SqsManagedSseEnabled": True,
+                "VisibilityTimeout": 6 * MAIL_EVENTS_TIMEOUT_SECONDS,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": get_att("MailEventsDeadLetterQueue", "Arn"),
+                    "maxReceiveCount": MAIL_EVENTS_MAX_RECEIVES,
+                },
+            },
+        },
+        "MailEventsDeadLetterQueue": {
+            "Type": "AWS::SQS::Queue",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {
+                "MessageRetentionPeriod": QUEUE_RETENTION_SECONDS,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        "MailEventsSource": {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {
+                "FunctionName": ref(MAIL_EVENTS),
+                "EventSourceArn": get_att("MailEventsQueue", "Arn"),
+                "BatchSize": MAIL_EVENTS_BATCH_SIZE,
+                # One unreadable message returns alone; the rest are deleted.
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "Enabled": True,
             },
         },
         "MailEventsQueuePolicy": {
@@ -490,7 +535,9 @@ def alarms(stage: str) -> dict[str, Json]:
         ),
         "MailEventsAlarm": _alarm(
             "mail-bounces",
-            "SES reported a bounce, complaint or reject: read the mail events queue.",
+            "SES reported a bounce, complaint or reject. The staff address is "
+            "flagged on its school's staff page for the administrator; act only "
+            "when this repeats (SES pauses an account with many bounces).",
             _metric(
                 "AWS/SNS",
                 "NumberOfMessagesPublished",
@@ -498,6 +545,16 @@ def alarms(stage: str) -> dict[str, Json]:
             ),
         ),
     }
+    resources["MailEventsFailedAlarm"] = _alarm(
+        "mail-events-failed",
+        "Mail events the function could not handle wait in the dead-letter queue: "
+        "read its log group, then redrive or delete them.",
+        _metric(
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            QueueName=get_att("MailEventsDeadLetterQueue", "QueueName"),
+        ),
+    )
     for metric, description in APP_FAILURE_METRICS.items():
         resources[f"{metric}Alarm"] = _alarm(
             metric, description, _metric(METRICS_NAMESPACE, metric, service=SERVICE)
@@ -667,6 +724,18 @@ def chalice_overrides(stage: str) -> dict[str, Json]:
         FUNCTION_ROLE: {"Properties": {"Policies": [_function_policy()]}},
         **_weekly_job(stage, WEEKLY_TEACHER_MAIL),
         **_weekly_job(stage, WEEKLY_LEADERSHIP_SNAPSHOT),
+        MAIL_EVENTS: {
+            "Properties": {
+                "Environment": _function_environment(stage),
+                "Timeout": MAIL_EVENTS_TIMEOUT_SECONDS,
+            }
+        },
+        MAIL_EVENTS_LOG_GROUP: _retained({}),
+        MAIL_EVENTS_ROLE: {
+            "Properties": {
+                "Policies": [mail_events_policy("DataKey", "MailEventsQueue")]
+            }
+        },
         # Chalice names the function's log group after "ApiHandler", which it then
         # renames to APIHandler; point the group at the function that exists.
         FUNCTION_LOG_GROUP: _retained(
@@ -710,6 +779,14 @@ def outputs() -> dict[str, Json]:
         "DataKeyArn": ("Encrypts tables and secrets", get_att("DataKey", "Arn")),
         "AlarmTopicArn": ("Alarms", ref("AlarmTopic")),
         "MailEventsQueueUrl": ("Bounces and complaints", ref("MailEventsQueue")),
+        "MailEventsDeadLetterQueueArn": (
+            "Mail events the function failed on",
+            get_att("MailEventsDeadLetterQueue", "Arn"),
+        ),
+        "MailEventsLogGroupName": (
+            "The mail events function's log",
+            ref(MAIL_EVENTS_LOG_GROUP),
+        ),
         "ApiAccessLogGroupName": ("API access logs", ref("ApiAccessLogGroup")),
     }
     result = {

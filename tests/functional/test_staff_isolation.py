@@ -97,6 +97,7 @@ ROLES_OF_VIEW: dict[str, frozenset[str]] = {
     "admin_staff_change": ADMINISTRATORS,
     "admin_staff_active": ADMINISTRATORS,
     "admin_staff_resend": ADMINISTRATORS,
+    "admin_staff_mail_fixed": ADMINISTRATORS,
     "admin_roster": ADMINISTRATORS,
     "admin_roster_preview": ADMINISTRATORS,
     "admin_roster_import": ADMINISTRATORS,
@@ -323,6 +324,7 @@ def _admin_form(scene: Scene, view: str) -> dict[str, str]:
         "admin_staff_change": {"roles": "teacher", "groups": "g-3"},
         "admin_staff_active": {"active": "1"},
         "admin_staff_resend": {},
+        "admin_staff_mail_fixed": {},
         "admin_roster_preview": {
             "pupils": ("leerlingen.csv", f"{HEADER}\r\n{line}\r\n".encode()),
             "partial": "1",

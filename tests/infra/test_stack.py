@@ -384,6 +384,76 @@ def test_functions_cannot_change_or_remove_audit_entries(
 
 
 @pytest.mark.package
+def test_mail_events_reach_their_function_from_the_queue(
+    templates: dict[tuple[str, str], Template],
+) -> None:
+    template = templates[("eu-central-1", "prod")]
+    resources = template["Resources"]
+
+    [mapping] = _resources_of(template, "AWS::Lambda::EventSourceMapping").values()
+    function = resources[stack.MAIL_EVENTS]["Properties"]
+    queue = resources["MailEventsQueue"]["Properties"]
+    alarms = _resources_of(template, "AWS::CloudWatch::Alarm").values()
+
+    assert mapping["Properties"] == {
+        "FunctionName": {"Ref": stack.MAIL_EVENTS},
+        "EventSourceArn": {"Fn::GetAtt": ["MailEventsQueue", "Arn"]},
+        "BatchSize": 10,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "Enabled": True,
+    }
+    assert function["Handler"] == "app.mail_events_handler"
+    # Lambda refuses a mapping whose queue hides messages for less than the
+    # function may run.
+    assert queue["VisibilityTimeout"] >= function["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["MailEventsDeadLetterQueue", "Arn"]
+    }
+    dead_letters = {"Fn::GetAtt": ["MailEventsDeadLetterQueue", "QueueName"]}
+    assert any(
+        {"Name": "QueueName", "Value": dead_letters}
+        in alarm["Properties"]["Dimensions"]
+        for alarm in alarms
+    )
+
+
+@pytest.mark.package
+def test_mail_events_function_only_reads_its_queue_and_flags_staff(
+    templates: dict[tuple[str, str], Template],
+) -> None:
+    template = templates[("eu-west-1", "dev")]
+
+    statements = _statements(template, stack.MAIL_EVENTS_ROLE)
+
+    granted = {
+        action: json.dumps(statement["Resource"])
+        for statement in statements
+        for action in _as_list(statement["Action"])
+    }
+    assert set(granted) == {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "dynamodb:PutItem",
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:DescribeKey",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
+    assert "MailEventsQueue" in granted["sqs:DeleteMessage"]
+    assert (
+        granted["dynamodb:Query"]
+        == '[{"Fn::Sub": "${StaffMemberTable.Arn}/index/by-email"}]'
+    )
+    assert "StaffMemberTable" in granted["dynamodb:UpdateItem"]
+    assert "AuditEventTable" in granted["dynamodb:PutItem"]
+
+
+@pytest.mark.package
 def test_cloudfront_serves_form_api_and_staff_from_one_origin(
     templates: dict[tuple[str, str], Template],
 ) -> None:
