@@ -48,6 +48,7 @@ mails = {
     language: {
         template: render(f"mail/{template}", language, **context)
         for template in sorted(os.listdir(mail_dir))
+        if not template.startswith("leadership_week")  # rendered below, from a view
     }
     for language in ("nl", "en")
 }
@@ -62,6 +63,40 @@ empty = accountability.Figures(
     "OBS De Regenboog", accountability.period(today, today, today), "nl", 0, ()
 )
 pdf_start = accountability_files.pdf_bytes(empty, today)[:5].decode("ascii")
+
+# The leadership snapshot mail, with its PDF, from a snapshot held in memory.
+from datetime import UTC, datetime  # noqa: E402
+
+from chalicelib import models, snapshots  # noqa: E402
+
+week = models.WeekSnapshot(
+    "obs-de-regenboog",
+    "2026-W48",
+    created_at=datetime(2026, 11, 30, 6, 0, tzinfo=UTC),
+    school_year="2026-2027",
+    reports=3,
+    urgent=1,
+    week_before=2,
+    week_before_urgent=0,
+    recent_average=1.5,
+    year_total=30,
+    open_cases=4,
+    overdue=1,
+    acted=20,
+    median_hours=5,
+    within_day=15,
+    open_by_age=[[0, 0, 1], [8, None, 3]],
+    categories=[["pesten", 3]],
+    trend=[["2026-W47", 2], ["2026-W48", 3]],
+    effects=[],
+)
+school = models.School("obs-de-regenboog", name="OBS De Regenboog")
+leadership = snapshots.leadership_mail(school, week, "nl")
+leadership_mail = {
+    "subject": leadership.subject,
+    "text": leadership.text,
+    "pdf_start": leadership.attachments[0].data[:5].decode("ascii"),
+}
 
 loaded_from = {
     name: getattr(module, "__file__", None) for name, module in sys.modules.items()
@@ -82,6 +117,7 @@ print(
             "mails": mails,
             "outside": outside,
             "pdf_start": pdf_start,
+            "leadership_mail": leadership_mail,
             "third_party": sorted(
                 {
                     name.split(".")[0]

@@ -177,6 +177,16 @@ def test_mails_render_in_dutch_from_shipped_catalog(probe: dict[str, Any]) -> No
         assert "https://example.test/r/1" in nl[body]
 
 
+def test_leadership_mail_and_its_pdf_are_made_from_the_package(
+    probe: dict[str, Any],
+) -> None:
+    mail = probe["leadership_mail"]
+
+    assert mail["subject"] == "Week 2026-W48: het dashboard van OBS De Regenboog"
+    assert "- Meldingen in week 2026-W48: 3" in mail["text"].splitlines()
+    assert mail["pdf_start"] == "%PDF-"
+
+
 def test_accountability_pdf_is_made_with_the_shipped_fpdf2(
     probe: dict[str, Any],
 ) -> None:
