@@ -13,6 +13,7 @@ import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import jwt
 from botocore.exceptions import ClientError
@@ -272,3 +273,98 @@ def delete_login(email: str) -> bool:
             return False
         raise
     return True
+
+
+# -- Two-step sign-in (TOTP) ------------------------------------------------------
+
+TOTP_ISSUER = "M5 Monitor"
+
+
+def has_totp(access_token: str) -> bool:
+    """Whether this user signs in with an authenticator app."""
+    try:
+        user = aws.client("cognito-idp").get_user(AccessToken=access_token)
+    except ClientError as error:
+        raise AuthError(both("Please sign in again."), cause=error) from error
+    return "SOFTWARE_TOKEN_MFA" in user.get("UserMFASettingList", [])
+
+
+def start_totp_setup(access_token: str) -> str:
+    """A new authenticator secret for this user (shown once, never stored)."""
+    try:
+        result = aws.client("cognito-idp").associate_software_token(
+            AccessToken=access_token
+        )
+    except ClientError as error:
+        raise AuthError(both("Please sign in again."), cause=error) from error
+    return str(result["SecretCode"])
+
+
+def totp_uri(email: str, secret: str) -> str:
+    """The otpauth:// address an authenticator app reads from the QR code."""
+    label = quote(f"{TOTP_ISSUER}:{email}")
+    return f"otpauth://totp/{label}?secret={secret}&issuer={quote(TOTP_ISSUER)}"
+
+
+def finish_totp_setup(access_token: str, code: str) -> None:
+    """Check the first code from the app and make TOTP this user's sign-in step."""
+    cognito = aws.client("cognito-idp")
+    try:
+        result = cognito.verify_software_token(
+            AccessToken=access_token,
+            UserCode=_code(code),
+            FriendlyDeviceName=TOTP_ISSUER,
+        )
+        if result.get("Status") != "SUCCESS":
+            raise AuthError(both("This code is not right. Try the newest code."))
+        cognito.set_user_mfa_preference(
+            AccessToken=access_token,
+            SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
+        )
+    except ClientError as error:
+        raise AuthError(
+            both("This code is not right. Try the newest code."), cause=error
+        ) from error
+
+
+def answer_totp(email: str, code: str, session: str) -> SignInResult:
+    """The second step of a sign-in: the code from the authenticator app."""
+    try:
+        result = aws.client("cognito-idp").respond_to_auth_challenge(
+            ClientId=settings.cognito_client_id,
+            ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=session,
+            ChallengeResponses={
+                "USERNAME": email,
+                "SOFTWARE_TOKEN_MFA_CODE": _code(code),
+            },
+        )
+    except ClientError as error:
+        raise AuthError(
+            both("This code is not right. Try the newest code."), cause=error
+        ) from error
+    if "AuthenticationResult" not in result:
+        raise AuthError(both("This code is not right. Try the newest code."))
+    return _tokens(result)
+
+
+def reset_totp(email: str) -> None:
+    """The operator's remedy for a lost phone: the next sign-in sets up the app
+    again. Every session of the user ends."""
+    cognito = aws.client("cognito-idp")
+    cognito.admin_set_user_mfa_preference(
+        UserPoolId=settings.cognito_pool_id,
+        Username=email,
+        SoftwareTokenMfaSettings={"Enabled": False, "PreferredMfa": False},
+    )
+    cognito.admin_user_global_sign_out(
+        UserPoolId=settings.cognito_pool_id, Username=email
+    )
+
+
+def _code(code: str) -> str:
+    """Six digits as typed, spaces allowed; anything else is refused here."""
+    digits = code.replace(" ", "")
+    if len(digits) != 6 or not digits.isdigit():
+        raise AuthError(both("This code is not right. Try the newest code."))
+    return digits

@@ -124,3 +124,53 @@ def cleared_cookies() -> list[str]:
     return [
         _cookie(name, "", 0) for name in (SESSION_COOKIE, ACCESS_COOKIE, REFRESH_COOKIE)
     ]
+
+
+# Between a correct password and a working authenticator app: who signed in,
+# with Cognito's tokens, for at most MFA_SETUP_SECONDS. No staff page accepts
+# this cookie; only the authenticator set-up does.
+MFA_SETUP_COOKIE = "m5_mfa_setup"
+MFA_SETUP_SECONDS = 10 * 60
+
+
+def _setup_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt="m5-mfa-setup")
+
+
+def mfa_setup_cookie(
+    email: str, access_token: str, refresh_token: str | None, secret: str
+) -> str:
+    value = _setup_serializer().dumps(
+        {
+            "email": email,
+            "access": access_token,
+            "refresh": refresh_token,
+            "secret": secret,
+        }
+    )
+    return _cookie(MFA_SETUP_COOKIE, value, MFA_SETUP_SECONDS)
+
+
+def load_mfa_setup(
+    cookies: dict[str, str],
+) -> tuple[str, str, str | None, str] | None:
+    """(email, access token, refresh token, secret) of a pending set-up, or None."""
+    raw = cookies.get(MFA_SETUP_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _setup_serializer().loads(raw, max_age=MFA_SETUP_SECONDS)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("email"), str):
+        return None
+    return (
+        data["email"],
+        str(data.get("access") or ""),
+        data.get("refresh"),
+        str(data.get("secret") or ""),
+    )
+
+
+def cleared_mfa_setup() -> str:
+    return _cookie(MFA_SETUP_COOKIE, "", 0)

@@ -358,3 +358,16 @@ def remove_all(school_id: str) -> tuple[int, int]:
         if not elsewhere and auth.delete_login(member.email):
             users += 1
     return len(members), users
+
+
+def reset_two_step(email: str) -> int:
+    """A lost authenticator app: the next sign-in sets one up again, and every
+    session of the person ends now, at each school. Returns the memberships."""
+    email = email.strip().lower()
+    auth.reset_totp(email)
+    now_ms = int(time.time() * 1000)
+    members = list(StaffMember.by_email.query(email))
+    for member in members:
+        member.update(actions=[StaffMember.signed_out_at.set(now_ms)])
+    logger.info("two-step sign-in reset", extra={"memberships": len(members)})
+    return len(members)

@@ -7,12 +7,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+import segno
 from chalice.app import Blueprint, Response
+from markupsafe import Markup
 
 from chalicelib import audit, auth, cases, casework, followup, schools, sessions
 from chalicelib.access import (
     COORDINATOR,
     HANDLERS,
+    MFA_ROLES,
     PRIVACY_OFFICER,
     READ_ALL,
     REPORT_READERS,
@@ -97,6 +100,13 @@ def login_submit() -> Response:
             email=email,
             challenge_session=result.challenge_session,
         )
+    if result.challenge == "SOFTWARE_TOKEN_MFA":
+        return page(
+            "staff/mfa_code.html",
+            language,
+            email=email,
+            challenge_session=result.challenge_session,
+        )
     if result.access_token is None:
         return page(
             "staff/login.html", language, status=401, error="credentials", email=email
@@ -144,6 +154,8 @@ def _start_session(email: str, result: auth.SignInResult, language: str) -> Resp
     if not schools_of_user:
         _audit_sign_in(email, "sign_in_without_access")
         return page("staff/login.html", language, status=403, error="no_access")
+    if _needs_totp(schools_of_user) and not auth.has_totp(result.access_token or ""):
+        return _totp_setup_page(email, result, language)
     session = sessions.new_session(email, identity.subject)
     if len(schools_of_user) == 1:
         member = schools_of_user[0]
@@ -632,3 +644,94 @@ def choose_language(context: StaffContext) -> Response:
     language = normalise_language(form_data(_request()).get("language"))
     context.member.update(actions=[StaffMember.language.set(language)])
     return redirect("/staff/")
+
+
+# -- Two-step sign-in ---------------------------------------------------------------
+# Coordinators, deputies and leadership read every report of their school: they
+# sign in with a password and a code from an authenticator app (TOTP). Cognito
+# asks for the code once it is set up; until then no session is started, and
+# the first sign-in continues with setting up the app.
+
+
+def _needs_totp(members: list[StaffMember]) -> bool:
+    return any(set(m.roles) & MFA_ROLES for m in members)
+
+
+def _totp_setup_page(
+    email: str,
+    result: auth.SignInResult,
+    language: str,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    secret: str | None = None,
+) -> Response:
+    access_token = result.access_token or ""
+    secret = secret or auth.start_totp_setup(access_token)
+    uri = auth.totp_uri(email, secret)
+    return page(
+        "staff/mfa_setup.html",
+        language,
+        status=status,
+        error=error,
+        secret=secret,
+        # segno's SVG holds only our title and the QR code's modules.
+        qr_svg=Markup(  # noqa: S704
+            segno.make(uri, error="m").svg_inline(
+                scale=5, title=_QR_TITLE.get(language, _QR_TITLE["nl"])
+            )
+        ),
+        cookies=[
+            sessions.mfa_setup_cookie(email, access_token, result.refresh_token, secret)
+        ],
+    )
+
+
+_QR_TITLE = {
+    "nl": "QR-code voor je authenticator-app",
+    "en": "QR code for your authenticator app",
+}
+
+
+@staff.route("/staff/mfa-setup", methods=["POST"], content_types=FORM_TYPES)
+def mfa_setup_submit() -> Response:
+    request = _request()
+    form = form_data(request)
+    language = normalise_language(form.get("lang"))
+    pending = sessions.load_mfa_setup(sessions.read_cookies(request.headers))
+    if pending is None or not same_origin(request):
+        return page("staff/login.html", language, status=403, error="forbidden")
+    email, access_token, refresh_token, secret = pending
+    result = auth.SignInResult(access_token=access_token, refresh_token=refresh_token)
+    try:
+        auth.finish_totp_setup(access_token, form.get("code", ""))
+    except auth.AuthError:
+        return _totp_setup_page(
+            email, result, language, status=422, error="code", secret=secret
+        )
+    _audit_sign_in(email, "two_step_sign_in_set_up")
+    response = _start_session(email, result, language)
+    cookies = response.headers.get("Set-Cookie") or []
+    if isinstance(cookies, str):
+        cookies = [cookies]
+    response.headers["Set-Cookie"] = [*cookies, sessions.cleared_mfa_setup()]
+    return response
+
+
+@staff.route("/staff/mfa", methods=["POST"], content_types=FORM_TYPES)
+def mfa_submit() -> Response:
+    request = _request()
+    form = form_data(request)
+    language = normalise_language(form.get("lang"))
+    email = form.get("email", "").strip().lower()
+    if not same_origin(request):
+        return page("staff/login.html", language, status=403, error="forbidden")
+    try:
+        result = auth.answer_totp(
+            email, form.get("code", ""), form.get("challenge_session", "")
+        )
+    except auth.AuthError:
+        _audit_sign_in(email, "sign_in_failed")
+        # Cognito's challenge session is used up by a wrong code: start over.
+        return page("staff/login.html", language, status=401, error="code", email=email)
+    return _start_session(email, result, language)

@@ -210,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
         "invite": _invite,
         "remove-school": _remove_school,
         "rollover": _rollover,
+        "reset-two-step": _reset_two_step,
     }
     try:
         return commands[args.command](args)
@@ -219,6 +220,16 @@ def run(args: argparse.Namespace) -> int:
     except rollover.RolloverRefused as refused:
         print(refused, file=sys.stderr)
         return 2
+
+
+def _reset_two_step(args: argparse.Namespace) -> int:
+    email = args.email.strip().lower()
+    memberships = staff_admin.reset_two_step(email)
+    print(
+        f"two-step sign-in reset for {email} ({memberships} school(s)):"
+        " set up again at the next sign-in"
+    )
+    return 0
 
 
 def _create_school(args: argparse.Namespace) -> int:

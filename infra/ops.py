@@ -115,6 +115,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     rollover.add_argument("--dry-run", action="store_true", help="show the moves only")
 
+    reset = commands.add_parser(
+        "reset-two-step",
+        help="a staff member lost their authenticator app: set it up again",
+    )
+    reset.add_argument("--email", required=True)
+
     remove = commands.add_parser("remove-school", help="delete a school entirely")
     remove.add_argument("--slug", required=True)
     remove.add_argument("--yes", action="store_true", help="do not ask")

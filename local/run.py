@@ -28,6 +28,8 @@ def _free_port() -> int:
 
 
 def start_local_aws() -> str:
+    # moto checks authenticator codes as Cognito does (with its one fixed key).
+    os.environ["MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP"] = "true"
     server = ThreadedMotoServer(
         ip_address="127.0.0.1", port=_free_port(), verbose=False
     )

@@ -14,6 +14,8 @@ os.environ.update(
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "POWERTOOLS_METRICS_NAMESPACE": "M5Monitor",
+        # moto checks authenticator codes as Cognito does (its own fixed key).
+        "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",
     }
 )
 os.environ.pop("M5_AWS_ENDPOINT_URL", None)

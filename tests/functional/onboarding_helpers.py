@@ -48,6 +48,7 @@ def first_sign_in(world: StaffWorld, email: str) -> StaffBrowser:
         },
         csrf=False,
     )
+    done = world.second_step(browser, email, done)
     assert done.status_code == 303, html(done)
     return browser
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
 
+import pyotp
 import pytest
 from chalice.test import Client, HTTPResponse, TestHTTPClient
 from faker import Faker
@@ -222,6 +224,8 @@ class StaffWorld:
     client_id: str
     fake: Faker
     receipts: dict[str, str] = field(default_factory=dict)  # report id -> code
+    # The authenticator secret each e-mail set up (two-step sign-in).
+    totp_secrets: dict[str, str] = field(default_factory=dict)
 
     def member(self, role: str, school: str = SCHOOL) -> StaffMember:
         return self.staff[school][f"staff-{LOGIN_OF_ROLE[role]}"]
@@ -232,25 +236,62 @@ class StaffWorld:
     def sign_in(self, role: str, school: str = SCHOOL) -> StaffBrowser:
         """A browser signed in as the demo staff member holding this role."""
         browser = self.browser()
+        email = self.member(role, school).email
         response = browser.post(
-            "/staff/login",
-            {"email": self.member(role, school).email, "password": DEMO_PASSWORD},
-            csrf=False,
+            "/staff/login", {"email": email, "password": DEMO_PASSWORD}, csrf=False
         )
+        response = self.second_step(browser, email, response)
         assert response.status_code == 303, response.body
         assert response.headers["Location"] == "/staff/"
         return browser
 
+    def second_step(
+        self, browser: StaffBrowser, email: str, response: HTTPResponse
+    ) -> HTTPResponse:
+        """Answer the two-step sign-in as a person with an authenticator app
+        would: set it up from the key shown the first time, type a code after."""
+        body = html(response)
+        setup = re.search(r'<code id="totp-secret">([^<]+)</code>', body)
+        if response.status_code == 200 and setup:
+            self.totp_secrets[email] = setup.group(1)
+            code = pyotp.TOTP(setup.group(1)).now()
+            return browser.post("/staff/mfa-setup", {"code": code}, csrf=False)
+        challenge = re.search(r'name="challenge_session" value="([^"]+)"', body)
+        if response.status_code == 200 and 'action="/staff/mfa"' in body:
+            assert challenge, body
+            code = pyotp.TOTP(self.totp_secrets[email]).now()
+            return browser.post(
+                "/staff/mfa",
+                {
+                    "email": email,
+                    "code": code,
+                    "challenge_session": challenge.group(1),
+                },
+                csrf=False,
+            )
+        return response
+
     def tokens(self, role: str, school: str = SCHOOL) -> dict[str, str]:
         """Cognito's own answer to a sign-in: AccessToken, IdToken, RefreshToken."""
-        result = aws.client("cognito-idp").initiate_auth(
+        email = self.member(role, school).email
+        cognito = aws.client("cognito-idp")
+        result = cognito.initiate_auth(
             ClientId=self.client_id,
             AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={
-                "USERNAME": self.member(role, school).email,
-                "PASSWORD": DEMO_PASSWORD,
-            },
+            AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
         )
+        if result.get("ChallengeName") == "SOFTWARE_TOKEN_MFA":
+            result = cognito.respond_to_auth_challenge(
+                ClientId=self.client_id,
+                ChallengeName="SOFTWARE_TOKEN_MFA",
+                Session=result["Session"],
+                ChallengeResponses={
+                    "USERNAME": email,
+                    "SOFTWARE_TOKEN_MFA_CODE": pyotp.TOTP(
+                        self.totp_secrets[email]
+                    ).now(),
+                },
+            )
         return dict(result["AuthenticationResult"])
 
     def enrol(self, school: str, group: str, pupil_id: str) -> Pupil:

@@ -36,7 +36,8 @@ from .staff_fixtures import (
 
 # Routes reachable without a signed-in staff member of a school, each checking
 # what it needs itself: signing in, setting a first password, resetting a
-# forgotten one, picking a school after sign-in (the session exists, no school
+# forgotten one, the two-step sign-in (its code, or setting up the app with the
+# short-lived set-up cookie), picking a school after sign-in (the session exists, no school
 # is chosen yet) and the stylesheet.
 PUBLIC_STAFF_ROUTES = frozenset(
     {
@@ -46,6 +47,8 @@ PUBLIC_STAFF_ROUTES = frozenset(
         ("/staff/forgot", "GET"),
         ("/staff/forgot", "POST"),
         ("/staff/reset", "POST"),
+        ("/staff/mfa", "POST"),
+        ("/staff/mfa-setup", "POST"),
         ("/staff/choose-school", "GET"),
         ("/staff/choose-school", "POST"),
         ("/staff/assets/staff.css", "GET"),
@@ -502,10 +505,14 @@ def guest_teacher(scene) -> Iterator[StaffMember]:
 
 def test_person_at_two_schools_sees_only_the_chosen_schools_scope(scene, guest_teacher):
     browser = scene.world.browser()
-    signed_in = browser.post(
-        "/staff/login",
-        {"email": guest_teacher.email, "password": DEMO_PASSWORD},
-        csrf=False,
+    signed_in = scene.world.second_step(
+        browser,
+        guest_teacher.email,
+        browser.post(
+            "/staff/login",
+            {"email": guest_teacher.email, "password": DEMO_PASSWORD},
+            csrf=False,
+        ),
     )
     assert signed_in.headers["Location"] == "/staff/choose-school"
 

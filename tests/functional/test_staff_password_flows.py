@@ -113,8 +113,12 @@ def test_forgotten_password_flow_sets_a_new_password(staff_world):
     old_password = browser.post(
         "/staff/login", {"email": email, "password": DEMO_PASSWORD}, csrf=False
     )
-    signed_in = browser.post(
-        "/staff/login", {"email": email, "password": NEW_PASSWORD}, csrf=False
+    signed_in = staff_world.second_step(
+        browser,
+        email,
+        browser.post(
+            "/staff/login", {"email": email, "password": NEW_PASSWORD}, csrf=False
+        ),
     )
 
     assert old_password.status_code == 401

@@ -61,6 +61,7 @@ CASE_FORMS = {
     "merge": {"target": "x"},
     "links": {"other": "x"},
     "remove": {"reason": "test"},
+    "legal-hold": {"hold": "set", "reason": "Lopende procedure bij de rechtbank."},
 }
 STAFF_POSTS = sorted(
     path
@@ -229,13 +230,13 @@ def test_session_in_use_slides_past_thirty_minutes(staff_world, session_clock):
 def test_session_cookie_is_scoped_and_hidden_from_scripts(staff_world):
     browser = staff_world.browser()
 
-    response = browser.post(
-        "/staff/login",
-        {
-            "email": staff_world.member("coordinator").email,
-            "password": DEMO_PASSWORD,
-        },
-        csrf=False,
+    email = staff_world.member("coordinator").email
+    response = staff_world.second_step(
+        browser,
+        email,
+        browser.post(
+            "/staff/login", {"email": email, "password": DEMO_PASSWORD}, csrf=False
+        ),
     )
 
     for header in response.headers["Set-Cookie"]:
