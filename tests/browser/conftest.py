@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 READY_TIMEOUT_SECONDS = 60
+DESKTOP = {"width": 1280, "height": 900}
 # Variables the top-level conftest sets for the moto-in-process tiers; the local
 # run must not inherit them or it would use the test tables and stage.
 TEST_ONLY_ENV = (
@@ -78,12 +80,12 @@ def _pump(stream: Any, lines: queue.Queue[str | None]) -> None:
 
 
 def _wait_until_ready(
-    lines: queue.Queue[str | None], seen: list[str]
+    lines: queue.Queue[str | None], seen: list[str], timeout: float
 ) -> tuple[str, str]:
     base_url = moto = None
     while base_url is None:
         try:
-            line = lines.get(timeout=READY_TIMEOUT_SECONDS)
+            line = lines.get(timeout=timeout)
         except queue.Empty:
             break
         if line is None:
@@ -98,12 +100,18 @@ def _wait_until_ready(
     return base_url, moto
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[LocalStack]:
+@contextmanager
+def local_run(
+    *options: str, timeout: float = READY_TIMEOUT_SECONDS
+) -> Iterator[LocalStack]:
+    """`python -m local.run` with these options, until the block ends.
+
+    `timeout` bounds the wait for each line of output before it is ready.
+    """
     env = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_ENV}
     env.update({"M5_STAGE": "local", "PYTHONUNBUFFERED": "1"})
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.run", "--port", str(_free_port())],
+        [sys.executable, "-m", "local.run", "--port", str(_free_port()), *options],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -116,7 +124,7 @@ def stack() -> Iterator[LocalStack]:
     threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
     seen: list[str] = []
     try:
-        base_url, moto = _wait_until_ready(lines, seen)
+        base_url, moto = _wait_until_ready(lines, seen, timeout)
         yield LocalStack(base_url, moto, process, seen)
     finally:
         process.terminate()
@@ -125,6 +133,12 @@ def stack() -> Iterator[LocalStack]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    with local_run() as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
@@ -159,11 +173,20 @@ def _fulfil_quick_exit(route: Route) -> None:
 @pytest.fixture
 def page(browser: Browser, stack: LocalStack, console: Console) -> Iterator[Page]:
     """A fresh phone-sized tab; the quick-exit site is served locally (no internet)."""
+    with new_tab(browser, stack.base_url, console) as tab:
+        yield tab
+
+
+@contextmanager
+def new_tab(
+    browser: Browser, base_url: str, console: Console, phone: bool = True
+) -> Iterator[Page]:
+    """A phone-sized (or desktop) tab on `base_url`; fails on a CSP violation."""
     context = browser.new_context(
-        base_url=stack.base_url,
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        has_touch=True,
+        base_url=base_url,
+        viewport={"width": 390, "height": 844} if phone else DESKTOP,
+        is_mobile=phone,
+        has_touch=phone,
         locale="nl-NL",
         timezone_id="Europe/Amsterdam",
     )
