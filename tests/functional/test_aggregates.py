@@ -1,6 +1,6 @@
 """The weekly counters equal a recount from the raw reports, after any sequence
 of submissions, status changes, interventions and their effects, pupil links,
-merges, removals as spam and anonymising (retention, erasure).
+merges, removals as spam, anonymising, erasure of a pupil and retention runs.
 
 The recount below is written independently of chalicelib.aggregates: it reads
 every report and counts its fields itself.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 import boto3
 import pytest
@@ -19,10 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from chalicelib import auth, aws, cases, casework, reports, sessions
+from chalicelib import auth, aws, cases, casework, reports, retention, sessions
 from chalicelib.access import StaffContext
 from chalicelib.models import Report, StaffMember, create_tables
 from chalicelib.validation import validate_report
+from chalicelib.weeks import now_utc
 from local.seed import (
     DEMO_SCHOOLS,
     create_pupils,
@@ -137,6 +138,8 @@ OPERATIONS = st.lists(
             st.just("remove"), st.integers(0, 10**6), st.sampled_from(["spam", "test"])
         ),
         st.tuples(st.just("anonymise"), st.integers(0, 10**6)),
+        st.tuples(st.just("erase"), st.integers(0, 10**6)),
+        st.tuples(st.just("retention"), st.integers(0, 10**6)),
     ),
     min_size=1,
     max_size=12,
@@ -144,6 +147,31 @@ OPERATIONS = st.lists(
 
 
 def _apply(operation, school, roster, context, fake) -> None:
+    if operation[0] in ("erase", "retention"):
+        _lifecycle(operation, school, context)
+    else:
+        _case_change(operation, school, roster, context, fake)
+
+
+def _lifecycle(operation, school, context) -> None:
+    """Erasure of a pupil linked to one report, or a retention run in which
+    every case's period has run out."""
+    if operation[0] == "retention":
+        retention.run_school(school, now=now_utc() + timedelta(days=3 * 366))
+        return
+    linked = [
+        report
+        for report in Report.query(school.school_id)
+        if any(p.pupil_id for p in report.persons)
+    ]
+    if linked:
+        report = linked[operation[1] % len(linked)]
+        pupil_id = next(p.pupil_id for p in report.persons if p.pupil_id)
+        change = casework.erase_pupil(report, pupil_id, ["Naam"])
+        casework.apply(context, report, change)
+
+
+def _case_change(operation, school, roster, context, fake) -> None:
     existing = list(Report.query(school.school_id))
     kind = operation[0]
     if kind == "submit" or not existing:
