@@ -37,6 +37,11 @@ COGNITO_ACTIONS = [
     "cognito-idp:GlobalSignOut",
     "cognito-idp:ForgotPassword",
     "cognito-idp:ConfirmForgotPassword",
+    # The two-step sign-in: whether the user has an app, and setting one up.
+    "cognito-idp:GetUser",
+    "cognito-idp:AssociateSoftwareToken",
+    "cognito-idp:VerifySoftwareToken",
+    "cognito-idp:SetUserMFAPreference",
 ]
 # The school administrator's staff pages (chalicelib/staff_admin.py) create users
 # with a temporary password and switch them off and on. Deleting users is left to
