@@ -79,7 +79,7 @@ def test_crash_after_report_is_written_stores_no_second_report_on_retry(
     assert retry.status_code == 201, retry.body
     assert answer(retry)["receipt_code"] == receipt_code(SCHOOL, key)
     assert len(stored_reports()) == 1
-    assert len(list(ReportIndex.scan())) == 4  # two groups, receipt, key
+    assert len(list(ReportIndex.scan())) == 5  # two groups, receipt, key, expiry
     assert weekly_total() == 1
 
 
