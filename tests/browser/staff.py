@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pyotp
 from boto3.dynamodb.types import TypeDeserializer
@@ -23,7 +24,8 @@ _deserializer = TypeDeserializer()
 
 
 # The authenticator key each e-mail set up, for the life of the local run.
-TOTP_SECRETS: dict[str, str] = {}
+# Per local run (its address) and staff e-mail: each run has its own user pool.
+TOTP_SECRETS: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)
@@ -122,12 +124,13 @@ class StaffUI:
         """Coordinators, deputies and leadership: set up the authenticator app
         the first time (reading the key as a person would), type a code after."""
         self.page.wait_for_load_state()
+        key = (urlsplit(self.page.url).netloc, email)
         if self.page.locator("#totp-secret").count():
             self.check(f"authenticator set-up of {email}")
-            TOTP_SECRETS[email] = self.page.locator("#totp-secret").inner_text()
+            TOTP_SECRETS[key] = self.page.locator("#totp-secret").inner_text()
         elif not self.page.locator("form[action='/staff/mfa']").count():
             return
-        self.page.fill("#code", pyotp.TOTP(TOTP_SECRETS[email]).now())
+        self.page.fill("#code", pyotp.TOTP(TOTP_SECRETS[key]).now())
         self.page.click("form.stack button[type=submit]")
 
     def sign_out(self) -> None:
