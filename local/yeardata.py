@@ -120,7 +120,8 @@ class PlantedPatterns:
 class PlannedReport:
     received: datetime
     payload: dict[str, Any]
-    recent: bool
+    # Received in the last CAP_WEEKS weeks: its links count to ORDINARY_LIMIT.
+    capped: bool
     # person index in the validated report -> pupil id, for the coordinator to link
     links: dict[int, str] = field(default_factory=dict)
     planted: bool = False
@@ -237,7 +238,7 @@ class _Planner:
         payload = self._payload(received)
         if age < RECENT_WEEKS and self.rng.random() < HOTSPOT_SHARE:
             payload["location"], payload["part_of_day"] = HOTSPOT
-        return PlannedReport(received, payload, recent=age < CAP_WEEKS)
+        return PlannedReport(received, payload, capped=age < CAP_WEEKS)
 
     def _rising(self, age: int) -> PlannedReport:
         received = self._received(age)
@@ -245,7 +246,7 @@ class _Planner:
         pupils = self.rng.sample(self.roster[self.rising_group], 2)
         payload["hurt"]["persons"] = [_person(pupils[0])]
         payload["did_it"] = {"unknown": False, "persons": [_person(pupils[1])]}
-        return PlannedReport(received, payload, recent=True)
+        return PlannedReport(received, payload, capped=True)
 
     def _payload(self, received: datetime) -> dict[str, Any]:
         payload = random_report(self.school, self.fake, self.rng, 0, self.roster)
@@ -317,8 +318,8 @@ class _Planner:
         """Which named persons the coordinator links to the roster.
 
         Planted reports are linked in full. Other names are linked at random, but
-        no other pupil gets more than ORDINARY_LIMIT recent links, and no pupil
-        is linked twice in one report.
+        no other pupil gets more than ORDINARY_LIMIT links in the last CAP_WEEKS
+        weeks, and no pupil is linked twice in one report.
         """
         planted = set(self.repeat_pupils)
         recent_links: Counter[str] = Counter()
@@ -332,7 +333,7 @@ class _Planner:
                 ordinary = pupil_id not in planted
                 if ordinary and not plan.planted and self.rng.random() > LINK_SHARE:
                     continue
-                if ordinary and plan.recent:
+                if ordinary and plan.capped:
                     if recent_links[pupil_id] >= ORDINARY_LIMIT:
                         continue
                     recent_links[pupil_id] += 1
@@ -380,8 +381,8 @@ Step = tuple[datetime, str, tuple[Any, ...]]
 def _case_steps(plan: PlannedReport, rng: random.Random) -> list[Step]:
     """What a coordinator does with this report and when, drawn in full.
 
-    All of it is drawn whether or not it lies in the future, so the random
-    sequence, and with it every later report, does not depend on today's date.
+    All of it is drawn whether or not it lies in the future, so how much of a
+    case is done by today never changes what is drawn for the reports after it.
     """
     fate = rng.random()
     first = plan.received + timedelta(hours=min(rng.lognormvariate(3.0, 0.9), 240))
