@@ -36,8 +36,8 @@ HANDLERS = frozenset({COORDINATOR, DEPUTY})
 # Roles that read every report of their school.
 READ_ALL = frozenset({COORDINATOR, DEPUTY, LEADERSHIP})
 # Roles that sign in with a second step (an authenticator app's code): they
-# read every report of their school.
-MFA_ROLES = READ_ALL
+# read every report of their school, or (the privacy officer) its audit trails.
+MFA_ROLES = READ_ALL | {PRIVACY_OFFICER}
 # Roles that see report contents at all (administrators never do).
 REPORT_READERS = READ_ALL | {TEACHER}
 

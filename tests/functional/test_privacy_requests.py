@@ -312,8 +312,12 @@ def privacy_officer(staff_world: StaffWorld):
     ).save()
     add_login(staff_world.pool_id, email)
     browser = staff_world.browser()
-    response = browser.post(
-        "/staff/login", {"email": email, "password": DEMO_PASSWORD}, csrf=False
+    response = staff_world.second_step(
+        browser,
+        email,
+        browser.post(
+            "/staff/login", {"email": email, "password": DEMO_PASSWORD}, csrf=False
+        ),
     )
     assert response.status_code == 303
     return browser
