@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from chalice.app import Blueprint, Response
@@ -9,6 +11,7 @@ from chalice.app import Blueprint, Response
 from chalicelib import audit, casefigures, dashboard, insights, schools
 from chalicelib.access import READ_ALL, REPORT_READERS, StaffContext
 from chalicelib.casework import EFFECTS
+from chalicelib.models import School
 from chalicelib.obs import logger
 from chalicelib.web import page, staff_view
 from chalicelib.weeks import local_today
@@ -102,39 +105,40 @@ def insights_pupils(context: StaffContext) -> Response:
     )
 
 
-@insight_pages.route("/staff/insights/interventions", methods=["GET"])
-@staff_view(insight_pages, roles=INSIGHT_ROLES)
-def insights_interventions(context: StaffContext) -> Response:
+def _period_page(
+    context: StaffContext,
+    template: str,
+    figures: Callable[[StaffContext, School, insights.Period, date], Any],
+) -> Response:
+    """A page of figures for the period in the query string."""
     school = schools.get_school(context.school_id)
     today = local_today()
     chosen = insights.period_from_query(_params(), today)
-    result = casefigures.intervention_effects(context, school, chosen, today)
     return page(
-        "staff/insights/interventions.html",
+        template,
         context.language,
         staff=context,
         school=school,
         period=chosen,
-        result=result,
+        result=figures(context, school, chosen, today),
         effects=EFFECTS,
+    )
+
+
+@insight_pages.route("/staff/insights/interventions", methods=["GET"])
+@staff_view(insight_pages, roles=INSIGHT_ROLES)
+def insights_interventions(context: StaffContext) -> Response:
+    return _period_page(
+        context,
+        "staff/insights/interventions.html",
+        casefigures.intervention_effects,
     )
 
 
 @insight_pages.route("/staff/insights/cases", methods=["GET"])
 @staff_view(insight_pages, roles=INSIGHT_ROLES)
 def insights_cases(context: StaffContext) -> Response:
-    school = schools.get_school(context.school_id)
-    today = local_today()
-    chosen = insights.period_from_query(_params(), today)
-    result = casefigures.handling(context, school, chosen, today)
-    return page(
-        "staff/insights/cases.html",
-        context.language,
-        staff=context,
-        school=school,
-        period=chosen,
-        result=result,
-    )
+    return _period_page(context, "staff/insights/cases.html", casefigures.handling)
 
 
 @insight_pages.route("/staff/dashboard", methods=["GET"])

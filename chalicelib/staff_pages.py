@@ -61,6 +61,15 @@ def memberships(email: str) -> list[StaffMember]:
     return [m for m in StaffMember.by_email.query(email) if m.active]
 
 
+def _public_form() -> tuple[dict[str, str], str, str, bool]:
+    """A form posted to a sign-in page: its fields, language, e-mail address
+    (lower case) and whether it was posted from our own pages."""
+    request = _request()
+    form = form_data(request)
+    email = form.get("email", "").strip().lower()
+    return form, normalise_language(form.get("lang")), email, same_origin(request)
+
+
 @staff.route("/staff/assets/staff.css", methods=["GET"])
 def staff_css() -> Response:
     return Response(
@@ -79,11 +88,8 @@ def login_form() -> Response:
 
 @staff.route("/staff/login", methods=["POST"], content_types=FORM_TYPES)
 def login_submit() -> Response:
-    request = _request()
-    form = form_data(request)
-    language = normalise_language(form.get("lang"))
-    email = form.get("email", "").strip().lower()
-    if not same_origin(request):
+    form, language, email, ours = _public_form()
+    if not ours:
         return page("staff/login.html", language, status=403, error="forbidden")
 
     try:
@@ -116,11 +122,8 @@ def login_submit() -> Response:
 
 @staff.route("/staff/new-password", methods=["POST"], content_types=FORM_TYPES)
 def new_password_submit() -> Response:
-    request = _request()
-    form = form_data(request)
-    language = normalise_language(form.get("lang"))
-    email = form.get("email", "").strip().lower()
-    if not same_origin(request):
+    form, language, email, ours = _public_form()
+    if not ours:
         return page("staff/login.html", language, status=403, error="forbidden")
     if form.get("password", "") != form.get("password_again", ""):
         return page(
@@ -603,12 +606,9 @@ def forgot_form() -> Response:
 
 @staff.route("/staff/forgot", methods=["POST"], content_types=FORM_TYPES)
 def forgot_submit() -> Response:
-    request = _request()
-    form = form_data(request)
-    language = normalise_language(form.get("lang"))
-    if not same_origin(request):
+    _, language, email, ours = _public_form()
+    if not ours:
         return page("staff/forgot.html", language, status=403)
-    email = form.get("email", "").strip().lower()
     # The same answer whether or not the address is known: no account probing.
     auth.start_password_reset(email)
     return page("staff/reset.html", language, email=email)
@@ -616,11 +616,8 @@ def forgot_submit() -> Response:
 
 @staff.route("/staff/reset", methods=["POST"], content_types=FORM_TYPES)
 def reset_submit() -> Response:
-    request = _request()
-    form = form_data(request)
-    language = normalise_language(form.get("lang"))
-    email = form.get("email", "").strip().lower()
-    if not same_origin(request):
+    form, language, email, ours = _public_form()
+    if not ours:
         return page("staff/forgot.html", language, status=403)
     if form.get("password", "") != form.get("password_again", ""):
         return page(
@@ -695,11 +692,9 @@ _QR_TITLE = {
 
 @staff.route("/staff/mfa-setup", methods=["POST"], content_types=FORM_TYPES)
 def mfa_setup_submit() -> Response:
-    request = _request()
-    form = form_data(request)
-    language = normalise_language(form.get("lang"))
-    pending = sessions.load_mfa_setup(sessions.read_cookies(request.headers))
-    if pending is None or not same_origin(request):
+    form, language, _, ours = _public_form()
+    pending = sessions.load_mfa_setup(sessions.read_cookies(_request().headers))
+    if pending is None or not ours:
         return page("staff/login.html", language, status=403, error="forbidden")
     email, access_token, refresh_token, secret = pending
     result = auth.SignInResult(access_token=access_token, refresh_token=refresh_token)
@@ -720,11 +715,8 @@ def mfa_setup_submit() -> Response:
 
 @staff.route("/staff/mfa", methods=["POST"], content_types=FORM_TYPES)
 def mfa_submit() -> Response:
-    request = _request()
-    form = form_data(request)
-    language = normalise_language(form.get("lang"))
-    email = form.get("email", "").strip().lower()
-    if not same_origin(request):
+    form, language, email, ours = _public_form()
+    if not ours:
         return page("staff/login.html", language, status=403, error="forbidden")
     try:
         result = auth.answer_totp(
