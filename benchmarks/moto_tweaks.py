@@ -7,8 +7,11 @@ work for moto in-process and for moto's server started in this process.
 
 from __future__ import annotations
 
+import functools
+import inspect
+import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -79,3 +82,55 @@ def unguarded_transactions() -> Iterator[None]:
         yield
     finally:
         del Table.__deepcopy__  # type: ignore[attr-defined]
+
+
+_partition = threading.local()
+
+
+def _partition_items(all_items: Callable[[Table], list[Any]]) -> Any:
+    @functools.wraps(all_items)
+    def items(table: Table) -> list[Any]:
+        scope = getattr(_partition, "scope", None)
+        if scope is None or scope[0] is not table:
+            return all_items(table)
+        found = table.items.get(scope[1], {})
+        return sorted(found.values(), key=lambda item: item.range_key)
+
+    return items
+
+
+def _partition_query(query: Callable[..., Any]) -> Any:
+    signature = inspect.signature(query)
+
+    @functools.wraps(query)
+    def one_partition(table: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(table, hash_key, *args, **kwargs)
+        on_index = bound.arguments.get("index_name")
+        if on_index or hash_key is None or not table.range_key_attr:
+            return query(table, hash_key, *args, **kwargs)
+        _partition.scope = (table, hash_key)
+        try:
+            return query(table, hash_key, *args, **kwargs)
+        finally:
+            _partition.scope = None
+
+    return one_partition
+
+
+@contextmanager
+def partition_queries() -> Iterator[None]:
+    """Let a Query on a table's own key read only its partition.
+
+    moto answers every Query by listing and sorting every item of the table,
+    then keeping those with the hash key asked for, so a page that makes a
+    Query per pupil slows down as the table grows. Queries on an index, and
+    anything else that lists the table, are left as they are.
+    """
+    all_items, query = Table.all_items, Table.query
+    Table.all_items = _partition_items(all_items)  # type: ignore[method-assign]
+    Table.query = _partition_query(query)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Table.all_items = all_items  # type: ignore[method-assign]
+        Table.query = query  # type: ignore[method-assign]

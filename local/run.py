@@ -15,6 +15,7 @@ import os
 import socket
 import sys
 import time
+from contextlib import ExitStack
 
 from moto.server import ThreadedMotoServer
 
@@ -157,14 +158,26 @@ def main(argv: list[str] | None = None) -> int:
         "instead of six weeks; takes a few minutes",
     )
     args = parser.parse_args(argv)
-    base_url = f"http://{args.host}:{args.port}"
+    with ExitStack() as tweaks:
+        if args.year:
+            # A year of data: moto would list the whole table for every Query,
+            # and the pages that make one per pupil would take tens of seconds.
+            from benchmarks.moto_tweaks import partition_queries
+
+            tweaks.enter_context(partition_queries())
+        serve(args.host, args.port, args.year)
+    return 0
+
+
+def serve(host: str, port: int, year: bool) -> None:
+    base_url = f"http://{host}:{port}"
 
     # moto's server and the front both log every request through werkzeug.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     endpoint = start_local_aws()
     configure_environment(endpoint, base_url)
     create_user_pool(endpoint)
-    staff = prepare(year=args.year)
+    staff = prepare(year=year)
     logins = create_staff_logins(staff)
 
     from werkzeug.serving import run_simple
@@ -188,8 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     for school_id, roles, email in logins:
         print(f"    {school_id:<20} {roles:<14} {email}")
     print(f"READY {base_url}", flush=True)
-    run_simple(args.host, args.port, front, threaded=True, use_reloader=False)
-    return 0
+    run_simple(host, port, front, threaded=True, use_reloader=False)
 
 
 if __name__ == "__main__":
