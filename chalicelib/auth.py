@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jwt
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from chalicelib import aws
 from chalicelib.config import settings
@@ -148,7 +148,7 @@ def set_new_password(email: str, new_password: str, session: str) -> SignInResul
             Session=session,
             ChallengeResponses={"USERNAME": email, "NEW_PASSWORD": new_password},
         )
-    except ClientError as error:
+    except (ClientError, ParamValidationError) as error:
         raise AuthError(
             both("This password cannot be used. Choose another one."), cause=error
         ) from error
@@ -280,13 +280,25 @@ def delete_login(email: str) -> bool:
 TOTP_ISSUER = "M5 Monitor"
 
 
-def has_totp(access_token: str) -> bool:
-    """Whether this user signs in with an authenticator app."""
+@dataclass(frozen=True)
+class Account:
+    """The Cognito account a token belongs to: never what a form claims."""
+
+    email: str
+    has_totp: bool  # signs in with an authenticator app
+
+
+def account(access_token: str) -> Account:
     try:
         user = aws.client("cognito-idp").get_user(AccessToken=access_token)
     except ClientError as error:
         raise AuthError(both("Please sign in again."), cause=error) from error
-    return "SOFTWARE_TOKEN_MFA" in user.get("UserMFASettingList", [])
+    attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+    email = attributes.get("email") or str(user.get("Username", ""))
+    return Account(
+        email=email.strip().lower(),
+        has_totp="SOFTWARE_TOKEN_MFA" in user.get("UserMFASettingList", []),
+    )
 
 
 def start_totp_setup(access_token: str) -> str:
@@ -339,7 +351,7 @@ def answer_totp(email: str, code: str, session: str) -> SignInResult:
                 "SOFTWARE_TOKEN_MFA_CODE": _code(code),
             },
         )
-    except ClientError as error:
+    except (ClientError, ParamValidationError) as error:
         raise AuthError(
             both("This code is not right. Try the newest code."), cause=error
         ) from error

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from chalicelib import aggregates, casefigures, insights
+from chalicelib import accountability, aggregates, casefigures, insights
 from chalicelib.access import StaffContext
 from chalicelib.insights import Period, Trend, week_of
 from chalicelib.models import School
@@ -22,15 +22,20 @@ from chalicelib.models import School
 RECENT_WEEKS = 8  # "the average of recent weeks": the weeks before last week
 
 
-def school_year_start(today: date) -> date:
-    """Dutch school years run from 1 August to 31 July."""
-    year = today.year if today.month >= 8 else today.year - 1
-    return date(year, 8, 1)
-
-
 def school_year_label(today: date) -> str:
-    start = school_year_start(today)
-    return f"{start.year}-{start.year + 1}"
+    """The school year this week counts in (1 August to 31 July; a week counts
+    where its Thursday falls, as in the accountability report)."""
+    return accountability.current_school_year(today)
+
+
+def school_year_start(today: date) -> date:
+    """The Monday of the school year's first week: the first week whose
+    Thursday falls on or after 1 August."""
+    first_day, _ = accountability.school_year_days(school_year_label(today))
+    monday = first_day - timedelta(days=first_day.weekday())
+    if monday + timedelta(days=3) < first_day:
+        monday += timedelta(weeks=1)
+    return monday
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,39 @@ def load_mfa_setup(
 
 def cleared_mfa_setup() -> str:
     return _cookie(MFA_SETUP_COOKIE, "", 0)
+
+
+# Between a right password and the authenticator's code: whose sign-in this is
+# and Cognito's challenge session, signed, so the code page cannot be turned
+# into someone else's sign-in by editing the form.
+MFA_CHALLENGE_COOKIE = "m5_mfa_challenge"
+MFA_CHALLENGE_SECONDS = 3 * 60  # Cognito's challenge session lasts three minutes
+
+
+def _challenge_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt="m5-mfa-challenge")
+
+
+def mfa_challenge_cookie(email: str, challenge_session: str) -> str:
+    value = _challenge_serializer().dumps(
+        {"email": email, "session": challenge_session}
+    )
+    return _cookie(MFA_CHALLENGE_COOKIE, value, MFA_CHALLENGE_SECONDS)
+
+
+def load_mfa_challenge(cookies: dict[str, str]) -> tuple[str, str] | None:
+    """(email, Cognito challenge session) of a sign-in waiting for its code."""
+    raw = cookies.get(MFA_CHALLENGE_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _challenge_serializer().loads(raw, max_age=MFA_CHALLENGE_SECONDS)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("email"), str):
+        return None
+    return data["email"], str(data.get("session") or "")
+
+
+def cleared_mfa_challenge() -> str:
+    return _cookie(MFA_CHALLENGE_COOKIE, "", 0)

@@ -110,8 +110,9 @@ def login_submit() -> Response:
         return page(
             "staff/mfa_code.html",
             language,
-            email=email,
-            challenge_session=result.challenge_session,
+            cookies=[
+                sessions.mfa_challenge_cookie(email, result.challenge_session or "")
+            ],
         )
     if result.access_token is None:
         return page(
@@ -152,12 +153,16 @@ def new_password_submit() -> Response:
 
 
 def _start_session(email: str, result: auth.SignInResult, language: str) -> Response:
+    """A session for the account the tokens belong to. The e-mail a form sent
+    is only what the person typed: Cognito's answer says who signed in."""
     identity = auth.verify_access_token(result.access_token or "")
+    signed_in = auth.account(result.access_token or "")
+    email = signed_in.email
     schools_of_user = memberships(email)
     if not schools_of_user:
         _audit_sign_in(email, "sign_in_without_access")
         return page("staff/login.html", language, status=403, error="no_access")
-    if _needs_totp(schools_of_user) and not auth.has_totp(result.access_token or ""):
+    if _needs_totp(schools_of_user) and not signed_in.has_totp:
         return _totp_setup_page(email, result, language)
     session = sessions.new_session(email, identity.subject)
     if len(schools_of_user) == 1:
@@ -705,25 +710,41 @@ def mfa_setup_submit() -> Response:
             email, result, language, status=422, error="code", secret=secret
         )
     _audit_sign_in(email, "two_step_sign_in_set_up")
-    response = _start_session(email, result, language)
-    cookies = response.headers.get("Set-Cookie") or []
-    if isinstance(cookies, str):
-        cookies = [cookies]
-    response.headers["Set-Cookie"] = [*cookies, sessions.cleared_mfa_setup()]
-    return response
+    return _also_set(
+        _start_session(email, result, language), sessions.cleared_mfa_setup()
+    )
 
 
 @staff.route("/staff/mfa", methods=["POST"], content_types=FORM_TYPES)
 def mfa_submit() -> Response:
-    form, language, email, ours = _public_form()
-    if not ours:
+    form, language, _, ours = _public_form()
+    waiting = sessions.load_mfa_challenge(sessions.read_cookies(_request().headers))
+    if waiting is None or not ours:
         return page("staff/login.html", language, status=403, error="forbidden")
+    # Whose sign-in this is comes from the signed cookie, never from the form.
+    email, challenge_session = waiting
     try:
-        result = auth.answer_totp(
-            email, form.get("code", ""), form.get("challenge_session", "")
-        )
+        result = auth.answer_totp(email, form.get("code", ""), challenge_session)
     except auth.AuthError:
         _audit_sign_in(email, "sign_in_failed")
         # Cognito's challenge session is used up by a wrong code: start over.
-        return page("staff/login.html", language, status=401, error="code", email=email)
-    return _start_session(email, result, language)
+        return page(
+            "staff/login.html",
+            language,
+            status=401,
+            error="code",
+            email=email,
+            cookies=[sessions.cleared_mfa_challenge()],
+        )
+    return _also_set(
+        _start_session(email, result, language), sessions.cleared_mfa_challenge()
+    )
+
+
+def _also_set(response: Response, cookie: str) -> Response:
+    """The response with one more Set-Cookie header."""
+    cookies = response.headers.get("Set-Cookie") or []
+    if isinstance(cookies, str):
+        cookies = [cookies]
+    response.headers["Set-Cookie"] = [*cookies, cookie]
+    return response

@@ -13,7 +13,14 @@ from chalicelib import sessions, staff_admin
 from chalicelib.models import AuditEvent, StaffMember
 from local.seed import DEMO_PASSWORD
 
-from .staff_fixtures import SCHOOL, StaffWorld, add_login, html, redirects_to_login
+from .staff_fixtures import (
+    OTHER_SCHOOL,
+    SCHOOL,
+    StaffWorld,
+    add_login,
+    html,
+    redirects_to_login,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
@@ -85,27 +92,20 @@ def test_later_sign_ins_ask_for_the_code(staff_world):
     staff_world.sign_in("coordinator")  # sets the app up
     email = staff_world.member("coordinator").email
     browser, _, response = _password_step(staff_world, "coordinator")
-    challenge = re.search(
-        r'name="challenge_session" value="([^"]+)"', html(response)
-    ).group(1)
     code = pyotp.TOTP(staff_world.totp_secrets[email]).now()
 
-    wrong = browser.post(
-        "/staff/mfa",
-        {"email": email, "code": _wrong(code), "challenge_session": challenge},
-        csrf=False,
+    wrong = browser.post("/staff/mfa", {"code": _wrong(code)}, csrf=False)
+    after_wrong = browser.post("/staff/mfa", {"code": code}, csrf=False)
+    _password_step_again = browser.post(
+        "/staff/login", {"email": email, "password": DEMO_PASSWORD}, csrf=False
     )
-    _, _, again = _password_step(staff_world, "coordinator")
-    retry = re.search(r'name="challenge_session" value="([^"]+)"', html(again))
-    right = browser.post(
-        "/staff/mfa",
-        {"email": email, "code": code, "challenge_session": retry.group(1)},
-        csrf=False,
-    )
+    right = browser.post("/staff/mfa", {"code": code}, csrf=False)
 
     assert response.status_code == 200
     assert 'action="/staff/mfa"' in html(response)
     assert wrong.status_code == 401
+    assert after_wrong.status_code == 403  # a wrong code ends that attempt
+    assert _password_step_again.status_code == 200
     assert right.status_code == 303
     assert browser.get("/staff/").status_code == 200
 
@@ -161,3 +161,43 @@ def test_after_a_reset_the_next_sign_in_sets_the_app_up_again(staff_world):
     assert redirects_to_login(browser.get("/staff/"))  # every session ended
     assert after_reset.status_code == 200
     assert 'id="totp-secret"' in html(after_reset)
+
+
+def test_the_session_is_the_signed_in_accounts_whatever_the_form_says(staff_world):
+    """Whose sign-in waits for a code is kept in a signed cookie: an e-mail or
+    challenge added to the form (a colleague's, of this school or another)
+    does not sign in as them."""
+    staff_world.sign_in("coordinator")  # sets the app up
+    email = staff_world.member("coordinator").email
+    victim = staff_world.member("coordinator", OTHER_SCHOOL).email
+    browser, _, response = _password_step(staff_world, "coordinator")
+
+    answer = browser.post(
+        "/staff/mfa",
+        {
+            "email": victim,
+            "code": pyotp.TOTP(staff_world.totp_secrets[email]).now(),
+            "challenge_session": "x" * 40,
+        },
+        csrf=False,
+    )
+
+    session = sessions.load_session(browser.cookies)
+    assert 'name="email"' not in html(response)
+    assert answer.status_code == 303
+    assert session is not None
+    assert session.email == email
+    assert session.school_id == SCHOOL
+
+
+@pytest.mark.parametrize(
+    "cookie", ["", "abc", "x" * 5000, "eyJlbWFpbCI6ImEifQ.AAAA.BBBB"]
+)
+def test_a_forged_challenge_is_refused_not_an_error(staff_world, cookie):
+    browser = staff_world.browser()
+    browser.cookies[sessions.MFA_CHALLENGE_COOKIE] = cookie
+
+    answer = browser.post("/staff/mfa", {"code": "123456"}, csrf=False)
+
+    assert answer.status_code == 403
+    assert redirects_to_login(browser.get("/staff/"))
