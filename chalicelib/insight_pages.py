@@ -24,6 +24,9 @@ DASHBOARD_ROLES = sorted(READ_ALL)
 # Query parameters for repeat involvement are bounded like the school settings.
 MAX_WINDOW_WEEKS = 26
 MAX_THRESHOLD = 20
+# Longer numbers are not read at all (the default applies); shorter ones are
+# brought within the bounds.
+MAX_NUMBER_CHARS = 6
 
 
 def _params() -> dict[str, str]:
@@ -68,7 +71,7 @@ def _group_choices(context: StaffContext, school: Any) -> list[Any]:
 
 def _bounded(text: str | None, low: int, high: int) -> int | None:
     """A small whole number from the query string, or None when unreadable."""
-    if not text or len(text) > 3 or not text.isdigit():
+    if not text or len(text) > MAX_NUMBER_CHARS or not text.isdigit():
         return None
     return min(max(int(text), low), high)
 
