@@ -628,59 +628,73 @@ def _function_policy() -> Json:
     )
 
 
-def weekly_mail_schedule() -> dict[str, Json]:
-    """EventBridge Scheduler: each Monday job at 07:00 school time."""
-    resources: dict[str, Json] = {
-        "WeeklyMailSchedulerRole": {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "scheduler.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                },
-                "Policies": [
+def _scheduler_role(name: str, sid: str, functions: list[str]) -> Json:
+    """The role EventBridge Scheduler assumes to invoke these functions only."""
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
                     {
-                        "PolicyName": "m5-invoke-weekly-mail",
-                        "PolicyDocument": policy(
-                            allow(
-                                ["lambda:InvokeFunction"],
-                                [get_att(job, "Arn") for job in WEEKLY_JOBS],
-                                Sid="InvokeWeeklyMail",
-                            )
-                        ),
+                        "Effect": "Allow",
+                        "Principal": {"Service": "scheduler.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
                     }
                 ],
             },
+            "Policies": [
+                {
+                    "PolicyName": name,
+                    "PolicyDocument": policy(
+                        allow(
+                            ["lambda:InvokeFunction"],
+                            [get_att(function, "Arn") for function in functions],
+                            Sid=sid,
+                        )
+                    ),
+                }
+            ],
         },
     }
-    for job, description in WEEKLY_JOBS.items():
-        resources[f"{job}Schedule"] = {
-            "Type": "AWS::Scheduler::Schedule",
-            "Properties": {
-                "Description": description,
-                "ScheduleExpression": WEEKLY_SCHEDULE,
-                "ScheduleExpressionTimezone": SCHOOL_TIME_ZONE,
-                "FlexibleTimeWindow": {"Mode": "OFF"},
-                "State": "ENABLED",
-                "Target": {
-                    "Arn": get_att(job, "Arn"),
-                    "RoleArn": get_att("WeeklyMailSchedulerRole", "Arn"),
-                    # Deliveries are claimed per recipient and a snapshot is
-                    # stored once, so a retried invocation mails nobody twice.
-                    "Input": "{}",
-                    "RetryPolicy": {
-                        "MaximumRetryAttempts": 2,
-                        "MaximumEventAgeInSeconds": 3600,
-                    },
+
+
+def _schedule(description: str, expression: str, function: str, role: str) -> Json:
+    """A schedule in the schools' time zone, retried twice within the hour."""
+    return {
+        "Type": "AWS::Scheduler::Schedule",
+        "Properties": {
+            "Description": description,
+            "ScheduleExpression": expression,
+            "ScheduleExpressionTimezone": SCHOOL_TIME_ZONE,
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "State": "ENABLED",
+            "Target": {
+                "Arn": get_att(function, "Arn"),
+                "RoleArn": get_att(role, "Arn"),
+                "Input": "{}",
+                "RetryPolicy": {
+                    "MaximumRetryAttempts": 2,
+                    "MaximumEventAgeInSeconds": 3600,
                 },
             },
-        }
+        },
+    }
+
+
+def weekly_mail_schedule() -> dict[str, Json]:
+    """EventBridge Scheduler: each Monday job at 07:00 school time."""
+    resources: dict[str, Json] = {
+        "WeeklyMailSchedulerRole": _scheduler_role(
+            "m5-invoke-weekly-mail", "InvokeWeeklyMail", list(WEEKLY_JOBS)
+        )
+    }
+    for job, description in WEEKLY_JOBS.items():
+        # Deliveries are claimed per recipient and a snapshot is stored once,
+        # so a retried invocation mails nobody twice.
+        resources[f"{job}Schedule"] = _schedule(
+            description, WEEKLY_SCHEDULE, job, "WeeklyMailSchedulerRole"
+        )
     return resources
 
 
@@ -816,53 +830,16 @@ def retention_job(stage: str) -> dict[str, Json]:
     region's schools with a Scan of the schools table, which only it and the
     Monday jobs may do.
     """
-    scheduler_role = {
-        "Type": "AWS::IAM::Role",
-        "Properties": {
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "scheduler.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            },
-            "Policies": [
-                {
-                    "PolicyName": "m5-invoke-retention",
-                    "PolicyDocument": policy(
-                        allow(
-                            ["lambda:InvokeFunction"],
-                            [get_att(RETENTION, "Arn")],
-                            Sid="InvokeRetention",
-                        )
-                    ),
-                }
-            ],
-        },
-    }
-    schedule = {
-        "Type": "AWS::Scheduler::Schedule",
-        "Properties": {
-            "Description": "Retention: personal data of expired cases removed",
-            "ScheduleExpression": RETENTION_SCHEDULE,
-            "ScheduleExpressionTimezone": SCHOOL_TIME_ZONE,
-            "FlexibleTimeWindow": {"Mode": "OFF"},
-            "State": "ENABLED",
-            "Target": {
-                "Arn": get_att(RETENTION, "Arn"),
-                "RoleArn": get_att("RetentionSchedulerRole", "Arn"),
-                # A retried run skips what the first one did (retention.py).
-                "Input": "{}",
-                "RetryPolicy": {
-                    "MaximumRetryAttempts": 2,
-                    "MaximumEventAgeInSeconds": 3600,
-                },
-            },
-        },
-    }
+    scheduler_role = _scheduler_role(
+        "m5-invoke-retention", "InvokeRetention", [RETENTION]
+    )
+    # A retried run skips what the first one did (retention.py).
+    schedule = _schedule(
+        "Retention: personal data of expired cases removed",
+        RETENTION_SCHEDULE,
+        RETENTION,
+        "RetentionSchedulerRole",
+    )
     list_schools = {
         "PolicyName": "m5-list-schools",
         "PolicyDocument": policy(
