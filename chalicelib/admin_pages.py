@@ -265,14 +265,7 @@ def admin_roster_preview(context: StaffContext) -> Response:
             raise BadRequest(both("Choose the file to import."))
         plan = roster.preview(context.school_id, form.pupils, **form.options())
     except BadRequest as refused:
-        return page(
-            "staff/admin/roster.html",
-            context.language,
-            status=422,
-            staff=context,
-            school=school,
-            error=refused.message[context.language],
-        )
+        return _roster_refused(context, school, refused)
     return page(
         "staff/admin/roster_preview.html",
         context.language,
@@ -282,6 +275,20 @@ def admin_roster_preview(context: StaffContext) -> Response:
         # The column a line error is about, as the administration systems name it.
         columns={name: names[0] for name, names in roster.COLUMNS.items()},
         carried={**form.carried(), "error_count": len(plan.errors)},
+    )
+
+
+def _roster_refused(
+    context: StaffContext, school: Any, refused: BadRequest
+) -> Response:
+    """The upload page again, saying why the file or step was refused."""
+    return page(
+        "staff/admin/roster.html",
+        context.language,
+        status=422,
+        staff=context,
+        school=school,
+        error=refused.message[context.language],
     )
 
 
@@ -303,14 +310,7 @@ def admin_roster_import(context: StaffContext) -> Response:
             **form.options(),
         )
     except BadRequest as refused:
-        return page(
-            "staff/admin/roster.html",
-            context.language,
-            status=422,
-            staff=context,
-            school=school,
-            error=refused.message[context.language],
-        )
+        return _roster_refused(context, school, refused)
     return page(
         "staff/admin/roster_progress.html",
         context.language,
