@@ -3,10 +3,13 @@
 The national dates are the Dutch government's recommended school holidays
 (schoolvakanties, published by the Ministry of OCW on rijksoverheid.nl) for the
 regions noord, midden and zuid; kerst and mei are the same everywhere. They were
-entered from that publication without a way to check them here: compare them with
-rijksoverheid.nl before relying on them. They are only a starting point anyway:
-primary schools may move their holidays, and every school may add its own days
-off, so a school's `holidays` list wins (see `effective_holidays`).
+entered without access to that publication: compare them with rijksoverheid.nl
+before relying on them. For 2025-2026, school sites in each region agreed with
+them except voorjaar in noord (21 February to 1 March 2026), now corrected; mei
+is the recommended week, which many schools extend by the week before. They
+are only a starting point anyway: primary schools may move their holidays, and
+every school may add its own days off, so a school's `holidays` list wins (see
+`effective_holidays`).
 
 Every period runs from a Saturday to a Sunday, both inclusive, in local dates.
 """
@@ -65,7 +68,7 @@ _NATIONAL_TABLE = [
     _all("kerst", "2025-12-20", "2026-01-04"),
     _each(
         "voorjaar",
-        ("2026-02-14", "2026-02-22"),
+        ("2026-02-21", "2026-03-01"),
         ("2026-02-14", "2026-02-22"),
         ("2026-02-14", "2026-02-22"),
     ),
