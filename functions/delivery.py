@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
@@ -127,6 +128,26 @@ def report_run(summary: Summary, job: str) -> None:
     ):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     metrics.flush_metrics(raise_on_empty_metrics=False)
+
+
+def run_job(
+    job: str,
+    week: str,
+    school_ids: list[str] | None,
+    dry_run: bool,
+    mail_school: Callable[[School, str, Summary, bool], None],
+) -> Summary:
+    """Run a weekly job school by school: one school's failure is logged and
+    listed in the summary, and never stops the others."""
+    summary = Summary(week=week, dry_run=dry_run)
+    for school in active_schools(school_ids):
+        try:
+            mail_school(school, week, summary, dry_run)
+        except Exception:  # one school's failure must not stop the others
+            logger.exception("school not mailed", extra={"school": school.school_id})
+            summary.failed_schools.append(school.school_id)
+    report_run(summary, job)
+    return summary
 
 
 def delivery_key(school_id: str, week: str, job: str) -> str:

@@ -35,17 +35,7 @@ def run_leadership_snapshot(
     A dry run stores nothing: it renders the mails from the stored snapshot,
     or from the figures as they are now when there is none yet.
     """
-    summary = Summary(week=week, dry_run=dry_run)
-
-    for school in delivery.active_schools(school_ids):
-        try:
-            _snapshot_school(school, week, summary, dry_run)
-        except Exception:  # one school's failure must not stop the others
-            logger.exception("school not mailed", extra={"school": school.school_id})
-            summary.failed_schools.append(school.school_id)
-
-    delivery.report_run(summary, JOB)
-    return summary
+    return delivery.run_job(JOB, week, school_ids, dry_run, _snapshot_school)
 
 
 def leadership(school_id: str) -> list[StaffMember]:

@@ -26,17 +26,7 @@ def run_teacher_mail(
     week: str, school_ids: list[str] | None = None, dry_run: bool = False
 ) -> Summary:
     """Mail every active teacher with groups the figures of `week`; never twice."""
-    summary = Summary(week=week, dry_run=dry_run)
-
-    for school in delivery.active_schools(school_ids):
-        try:
-            _mail_school(school, week, summary, dry_run)
-        except Exception:  # one school's failure must not stop the others
-            logger.exception("school not mailed", extra={"school": school.school_id})
-            summary.failed_schools.append(school.school_id)
-
-    delivery.report_run(summary, JOB)
-    return summary
+    return delivery.run_job(JOB, week, school_ids, dry_run, _mail_school)
 
 
 def teachers(school_id: str) -> list[StaffMember]:
